@@ -1,0 +1,21 @@
+"""Options of the talkbase MkDocs plugin (`plugins: - talkbase:` in mkdocs.yml)."""
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+
+
+class TalkbaseConfig(Config):
+    series = c.Type(str, default="series.yml")
+    """Series settings file (name, schedule, the texts that repeat every week), relative to mkdocs.yml."""
+
+    talks_dir = c.Type(str, default="talks")
+    """Folder of episode files (`*.yaml`), one per episode."""
+
+    data_dir = c.Type(str, default="data")
+    """Folder with `people.yml` and `topics.yml` (optional registries of people and topic aliases)."""
+
+    templates_dir = c.Type(str, default="templates")
+    """Jinja2 templates that turn episodes into Markdown pages; edit them to change the layout."""
+
+    notebooks_dir = c.Type(str, default="notebooks")
+    """Folder of demo notebooks that episodes may reference; their frozen runs live in `<this>/_freeze`."""

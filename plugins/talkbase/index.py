@@ -1,0 +1,144 @@
+"""Cross-episode indexes, built in one pass over the loaded episodes: topics, people and papers.
+
+Every reference points at an anchor from `outline`, so a topic or person page links straight to
+the entry on its episode page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from talkbase.links import classify
+from talkbase.outline import SECTION_IDS, outline
+from talkbase.project import Project, Source
+
+_NON_WORD = re.compile(r"[^\w\u3400-\u9fff]+")
+
+
+def topic_key(name: str) -> str:
+    """Spellings that differ only in case, spaces or punctuation are one topic."""
+    return _NON_WORD.sub("", name.casefold())
+
+
+def topic_slug(name: str) -> str:
+    """A URL part for a topic: lowercase words joined by '-', Chinese kept as is."""
+    return _NON_WORD.sub("-", name.casefold()).strip("-") or "topic"
+
+
+@dataclass
+class Ref:
+    """A place on an episode page: the episode, an anchor ('' for the page top) and what is there."""
+
+    source: Source
+    anchor: str
+    title: str
+    role: str = ""
+
+    @property
+    def target(self) -> str:
+        return f"talks/{self.source.episode.slug}.md" + (f"#{self.anchor}" if self.anchor else "")
+
+
+@dataclass
+class Topic:
+    name: str
+    slug: str
+    episodes: list[Source] = field(default_factory=list)
+    refs: list[Ref] = field(default_factory=list)
+
+
+@dataclass
+class PersonRecord:
+    pid: str
+    refs: list[Ref] = field(default_factory=list)
+
+    @property
+    def episodes(self) -> list[Source]:
+        seen: dict[str, Source] = {}
+        for ref in self.refs:
+            seen.setdefault(ref.source.episode.slug, ref.source)
+        return list(seen.values())
+
+
+@dataclass
+class Paper:
+    arxiv_id: str
+    urls: list[str] = field(default_factory=list)
+    refs: list[Ref] = field(default_factory=list)
+
+
+@dataclass
+class Knowledge:
+    topics: dict[str, Topic]  # by slug
+    people: dict[str, PersonRecord]
+    papers: dict[str, Paper]
+    aliases: dict[str, str]  # topic_key -> slug
+
+    def topic(self, name: str) -> Topic | None:
+        slug = self.aliases.get(topic_key(name))
+        return self.topics.get(slug) if slug else None
+
+
+CREW_ROLES = (("hosts", "hosts"), ("editors", "editors"), ("section_owners", "section_owners"), ("contributors", "content_contributors"))
+
+
+def build(project: Project) -> Knowledge:
+    """One pass over every episode (newest first), collecting topics, people and papers."""
+    aliases: dict[str, str] = {}
+    topics: dict[str, Topic] = {}
+    for declared in project.topics:
+        slug = topic_slug(declared.name)
+        topics[slug] = Topic(declared.name, slug)
+        for spelling in [declared.name, *declared.aliases]:
+            aliases[topic_key(spelling)] = slug
+    people: dict[str, PersonRecord] = {pid: PersonRecord(pid) for pid in project.people}
+    papers: dict[str, Paper] = {}
+
+    def topic_for(name: str) -> Topic:
+        key = topic_key(name)
+        if key not in aliases:
+            slug = topic_slug(name)
+            while slug in topics:
+                slug += "-"
+            aliases[key] = slug
+            topics[slug] = Topic(name, slug)
+        return topics[aliases[key]]
+
+    def credit(pid: str, ref: Ref) -> None:
+        people.setdefault(pid, PersonRecord(pid)).refs.append(ref)
+
+    for src in reversed(project.sources):
+        e = src.episode
+        on_topic: set[str] = set()
+        for name in e.summary:
+            topic = topic_for(name)
+            if topic.slug not in on_topic:
+                on_topic.add(topic.slug)
+                topic.episodes.append(src)
+        for field_name, role in CREW_ROLES:
+            for pid in getattr(e.crew, field_name):
+                credit(pid, Ref(src, "", "", role))
+        for section in ("news", "recommendations", "classics", "practice", "free_talk"):
+            part = getattr(e, section)
+            for pid in getattr(part, "contributors", []) if part is not None else []:
+                credit(pid, Ref(src, SECTION_IDS[section], "", section))
+        for entry in outline(e).entries():
+            for name in entry.tags:
+                topic = topic_for(name)
+                topic.refs.append(Ref(src, entry.anchor, entry.title))
+                if topic.slug not in on_topic:
+                    on_topic.add(topic.slug)
+                    topic.episodes.append(src)
+            for pid, role in entry.people():
+                credit(pid, Ref(src, entry.anchor, entry.title, role))
+            for link in entry.links:
+                kind = classify(link.url)
+                if kind.kind == "arxiv":
+                    paper = papers.setdefault(kind.key, Paper(kind.key))
+                    if link.url not in paper.urls:
+                        paper.urls.append(link.url)
+                    if not any(r.source is src and r.anchor == entry.anchor for r in paper.refs):
+                        paper.refs.append(Ref(src, entry.anchor, entry.title))
+    used = {slug: t for slug, t in topics.items() if t.episodes or t.refs}
+    return Knowledge(used, people, dict(sorted(papers.items())), aliases)

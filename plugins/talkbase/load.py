@@ -1,0 +1,252 @@
+"""Read YAML files into validated models, keeping line marks so every error names file, line and key.
+
+Untrusted input is expected here: files that are not UTF-8, tabs, duplicate keys, alias bombs,
+huge files and symlinks out of the project all become `Problem`s, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from talkbase.schema import Episode
+
+MAX_BYTES = 1_000_000  # an episode is a few tens of KB; anything this large is a mistake
+MAX_NODES = 100_000  # caps alias expansion ("billion laughs") long before memory is at risk
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one file, printed as `path:line:column: message`."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+class ProblemsFound(Exception):
+    """Raised with every problem found, so a user fixes them all in one round."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(map(str, self.problems)))
+
+
+@dataclass
+class Document:
+    """Plain data from one YAML file plus the (line, column) of every key path in it."""
+
+    data: Any
+    marks: dict[tuple, tuple[int, int]]
+    keys: dict[tuple, tuple[int, int]]
+
+
+class _Builder:
+    """Turns a composed YAML node graph into plain data, recording marks and refusing bombs."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.marks: dict[tuple, tuple[int, int]] = {}
+        self.keys: dict[tuple, tuple[int, int]] = {}
+        self.nodes = 0
+        self.scalar = yaml.constructor.SafeConstructor()
+
+    def build(self, node: yaml.Node, loc: tuple) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _Abort(node, f"the file expands to more than {MAX_NODES} values (aliases repeated too often?)")
+        self.marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise _Abort(key_node, "merge keys ('<<') are not supported; write the keys out")
+                key = self.build_scalar(key_node)
+                if not isinstance(key, (str, int)):
+                    raise _Abort(key_node, f"a key must be text, found {key!r}")
+                if key in out:
+                    first = self.keys[loc + (key,)]
+                    raise _Abort(key_node, f"duplicate key '{key}' (first defined on line {first[0]})")
+                self.keys[loc + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                out[key] = self.build(value_node, loc + (key,))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, loc + (i,)) for i, child in enumerate(node.value)]
+        return self.build_scalar(node)
+
+    def build_scalar(self, node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            raise _Abort(node, "a key must be plain text")
+        # YAML 1.1 reads 21:00 as the base-60 number 1260; a person writing a time means text.
+        if node.tag == "tag:yaml.org,2002:int" and ":" in node.value:
+            return node.value
+        try:
+            return self.scalar.construct_object(node)
+        except yaml.constructor.ConstructorError as err:
+            raise _Abort(node, f"cannot read value {node.value!r}: {err.problem}") from None
+        except ValueError as err:  # e.g. 2023-02-30 looks like a date but is not one
+            raise _Abort(node, f"cannot read value {node.value!r}: {err}") from None
+
+
+class _Abort(Exception):
+    def __init__(self, node: yaml.Node, message: str):
+        self.line = node.start_mark.line + 1
+        self.column = node.start_mark.column + 1
+        self.message = message
+
+
+def read_text(path: Path, root: Path, display: str) -> str:
+    """Read a UTF-8 file from inside the project, refusing links out of it and oversized files."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError) as err:
+        raise ProblemsFound([Problem(display, 1, 1, f"cannot open file: {err}")]) from None
+    if not real.is_relative_to(root.resolve()):
+        raise ProblemsFound([Problem(display, 1, 1, f"the file is a link to {real}, outside the project; copy the file in instead")])
+    size = real.stat().st_size
+    if size > MAX_BYTES:
+        raise ProblemsFound([Problem(display, 1, 1, f"file is {size:,} bytes; an episode file must be under {MAX_BYTES:,} bytes")])
+    raw = real.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        raise ProblemsFound([Problem(display, line, column, f"the file is not UTF-8 (byte 0x{raw[err.start]:02x}); save it as UTF-8")]) from None
+
+
+def parse_yaml(text: str, display: str) -> Document:
+    """Parse YAML text into a `Document`, turning every YAML mistake into a `Problem`."""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.lstrip(" ")
+        if stripped.startswith("\t"):
+            raise ProblemsFound([Problem(display, number, len(line) - len(stripped) + 1, "tab used for indentation; YAML needs spaces")])
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = err.problem or "invalid YAML"
+        if err.context:
+            reason = f"{reason} ({err.context})"
+        raise ProblemsFound([Problem(display, *where, f"invalid YAML: {reason}")]) from None
+    except yaml.YAMLError as err:
+        raise ProblemsFound([Problem(display, 1, 1, f"invalid YAML: {err}")]) from None
+    if node is None:
+        raise ProblemsFound([Problem(display, 1, 1, "the file is empty; expected a mapping of keys such as 'number' and 'date'")])
+    builder = _Builder(display)
+    try:
+        data = builder.build(node, ())
+    except _Abort as err:
+        raise ProblemsFound([Problem(display, err.line, err.column, err.message)]) from None
+    return Document(data, builder.marks, builder.keys)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys a model accepts at `loc` (a path of field names and list indexes)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        current = _inner_model(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """Find the model inside list[...] / X | None / Annotated[...] annotations."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    origin = getattr(annotation, "__origin__", None)
+    return _inner_model(origin) if origin not in (None, list, dict) and origin is not annotation else None
+
+
+def _key_path(loc: tuple) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"[{part + 1}]")
+        else:
+            parts.append(("." if parts else "") + str(part))
+    return "".join(parts) or "(top level)"
+
+
+def _mark(doc: Document, loc: tuple, key: bool = False) -> tuple[int, int]:
+    if key and loc in doc.keys:
+        return doc.keys[loc]
+    while loc:
+        if loc in doc.marks:
+            return doc.marks[loc]
+        loc = loc[:-1]
+    return doc.marks.get((), (1, 1))
+
+
+def suggest(word: str, choices: list[str]) -> str:
+    """A ' did you mean ...?' hint for a misspelled key or id, or '' when nothing is close."""
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def explain(err: ValidationError, doc: Document, display: str, model: type[BaseModel]) -> list[Problem]:
+    """Map pydantic errors back to YAML positions with a message a person can act on."""
+    problems = []
+    for e in err.errors(include_url=False):
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        kind, where = e["type"], _key_path(loc)
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(model, loc[:-1])
+            message = f"unknown key '{loc[-1]}' in {_key_path(loc[:-1])}{suggest(str(loc[-1]), allowed)}"
+            if allowed:
+                message += f" (expected one of: {', '.join(allowed)})"
+            line, col = _mark(doc, loc, key=True)
+        elif kind == "missing":
+            message = f"missing key '{loc[-1]}' in {_key_path(loc[:-1])}"
+            line, col = _mark(doc, loc[:-1])
+        else:
+            reason = e["msg"].removeprefix("Value error, ")
+            found = f"; found {_describe(e['input'])}" if kind != "value_error" and "input" in e else ""
+            message = f"{where}: {reason}{found}"
+            line, col = _mark(doc, loc)
+        problems.append(Problem(display, line, col, message))
+    return problems
+
+
+def load_model(path: Path, root: Path, model: type[M]) -> tuple[M, Document]:
+    """Read, parse and validate one file as `model`; raise `ProblemsFound` with every problem."""
+    display = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    doc = parse_yaml(read_text(path, root, display), display)
+    if not isinstance(doc.data, dict):
+        kind = "a list" if isinstance(doc.data, list) else f"the value {_describe(doc.data)}"
+        raise ProblemsFound([Problem(display, 1, 1, f"expected a mapping of keys at the top level, found {kind}")])
+    try:
+        return model.model_validate(doc.data), doc
+    except ValidationError as err:
+        raise ProblemsFound(explain(err, doc, display, model)) from None
+
+
+def load_episode(path: Path, root: Path) -> tuple[Episode, Document]:
+    return load_model(path, root, Episode)

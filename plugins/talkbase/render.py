@@ -1,0 +1,312 @@
+"""Models -> Markdown pages through the Jinja2 templates in `templates/`.
+
+Python prepares everything a page shows (anchors, relative links, dates, the past-episodes list);
+templates only lay it out. User text is Markdown, but raw HTML in it is escaped so nothing a
+contributor types can run in a reader's browser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+import math
+import posixpath
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+import jinja2
+import yaml
+
+from talkbase import index
+from talkbase.links import bilibili_start, classify
+from talkbase.outline import SECTION_IDS, outline
+from talkbase.load import Problem, ProblemsFound
+from talkbase.project import Project, Source
+from talkbase.schema import Episode, LinkRef, Series
+
+# `<` that would open an HTML tag, comment or processing instruction; autolinks <https://...> stay
+_RAW_HTML = re.compile(r"<(?=[A-Za-z/!?])(?!(?:https?://|mailto:)[^<>\s]*>)")
+_CODE = re.compile(r"(`+)[\s\S]*?\1")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'._-]*")
+
+
+def safe_markdown(text: str | None) -> str:
+    """Keep Markdown, escape raw HTML outside code spans (so `<script>` shows as text)."""
+    if not text:
+        return ""
+    out, last = [], 0
+    for code in _CODE.finditer(text):
+        out.append(_RAW_HTML.sub("&lt;", text[last:code.start()]))
+        out.append(code.group(0))
+        last = code.end()
+    out.append(_RAW_HTML.sub("&lt;", text[last:]))
+    return "".join(out)
+
+
+def inline(text: str | None) -> str:
+    """Safe Markdown on one line, for headings and list entries."""
+    return " ".join(safe_markdown(text).split())
+
+
+def reading_minutes(texts: list[str]) -> int:
+    """Chinese is read by characters (~400/min), other text by words (~200/min)."""
+    joined = "\n".join(texts)
+    cjk = len(_CJK.findall(joined))
+    words = len(_WORD.findall(_CJK.sub(" ", joined)))
+    return max(1, math.ceil(cjk / 400 + words / 200))
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [] if value.startswith(("http://", "https://")) else [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() if k not in ("code", "url", "source") for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _frames(tb):
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+def load_labels(language: str) -> dict[str, Any]:
+    text = resources.files("talkbase").joinpath(f"labels/{language}.yml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def format_offset(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+@dataclass
+class SiteOptions:
+    """What the renderer needs to know beyond the project itself."""
+
+    site_url: str = ""
+    now: dt.datetime | None = None  # fixed in tests; the real clock otherwise
+
+
+class Renderer:
+    """Renders every page of the site from one loaded project."""
+
+    def __init__(self, project: Project, options: SiteOptions, demo_section: Callable[[Source], str] | None = None):
+        self.project = project
+        self.knowledge = index.build(project)
+        self.series: Series = project.series
+        self.options = options
+        self.labels = load_labels(self.series.language)
+        self.tz = ZoneInfo(self.series.schedule.timezone)
+        self.demo_section = demo_section or (lambda src: "")
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(project.layout.templates),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            # `{#id}` is Markdown's heading-anchor syntax, so Jinja comments are written {## ... ##}
+            comment_start_string="{##",
+            comment_end_string="##}",
+        )
+        self.env.filters.update(md=safe_markdown, inline=inline, offset=format_offset)
+        self.env.globals.update(labels=self.labels, series=self.series, section_ids=SECTION_IDS)
+
+    # --- shared facts ------------------------------------------------------------------------
+
+    @cached_property
+    def newest_first(self) -> list[Source]:
+        return list(reversed(self.project.sources))
+
+    def now(self) -> dt.datetime:
+        return (self.options.now or dt.datetime.now(dt.timezone.utc)).astimezone(self.tz)
+
+    def slot_for(self, day: dt.date):
+        """The schedule slot in force on `day` (the first one for days before the schedule began)."""
+        slots = sorted(self.series.schedule.slots, key=lambda s: s.since)
+        current = slots[0]
+        for slot in slots:
+            if slot.since <= day:
+                current = slot
+        return current
+
+    def start_of(self, episode: Episode) -> dt.datetime | None:
+        if episode.date is None:
+            return None
+        hhmm = episode.time or self.slot_for(episode.date).time
+        hour, minute = map(int, hhmm.split(":"))
+        return dt.datetime.combine(episode.date, dt.time(hour, minute), self.tz)
+
+    def next_session(self) -> dt.datetime:
+        """The next regular session after now, or an earlier future-dated episode."""
+        now = self.now()
+        slot = self.slot_for(now.date())
+        weekday = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].index(slot.weekday)
+        hour, minute = map(int, slot.time.split(":"))
+        day = now.date() + dt.timedelta(days=(weekday - now.weekday()) % 7)
+        candidate = dt.datetime.combine(day, dt.time(hour, minute), self.tz)
+        if candidate <= now:
+            candidate += dt.timedelta(days=7)
+        planned = [s for e in self.project.episodes if (s := self.start_of(e)) and s > now]
+        return min([candidate, *planned])
+
+    def when(self, moment: dt.datetime | None, with_time: bool = True) -> str:
+        if moment is None:
+            return self.labels["undated"]
+        weekday = self.labels["weekdays"][moment.weekday()]
+        text = f"{moment:%Y-%m-%d}（{weekday}）" if self.series.language == "zh" else f"{weekday} {moment:%Y-%m-%d}"
+        return f"{text} {moment:%H:%M}" if with_time else text
+
+    def title_of(self, episode: Episode) -> str:
+        if episode.number is None:
+            return f"{self.series.name} {self.labels['special']}：{episode.title}"
+        base = f"{self.series.name} {episode.number:03d}"
+        return f"{base}：{episode.title}" if episode.title else base
+
+    def summary_of(self, episode: Episode) -> str:
+        sep = "；" if self.series.language == "zh" else "; "
+        return sep.join(episode.summary) or (episode.title or "")
+
+    def schedule_line(self) -> str:
+        slot = self.slot_for(self.now().date())
+        weekday = self.labels["weekdays"][
+            ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].index(slot.weekday)]
+        line = self.labels["schedule_line"].format(weekday=weekday, time=slot.time, timezone=self.series.schedule.timezone)
+        return f"{line}，{self.series.schedule.note}" if self.series.schedule.note else line
+
+    @staticmethod
+    def href(page: str, target: str) -> str:
+        """A relative link from one docs page to another docs file (MkDocs resolves and checks it)."""
+        return posixpath.relpath(target, posixpath.dirname(page) or ".")
+
+    def link_md(self, link: LinkRef) -> str:
+        """A link as the notes wrote it, plus what kind of link it is."""
+        kind = classify(link.url)
+        text = f"{inline(link.label)}：<{link.url}>" if link.label else f"<{link.url}>"
+        return f"{text} <small class=\"tb-kind tb-{kind.kind}\">{kind.label}</small>" if kind.kind != "web" else text
+
+    def episode_card(self, src: Source, page: str) -> dict[str, Any]:
+        e = src.episode
+        return {"title": self.title_of(e), "summary": self.summary_of(e), "href": self.href(page, f"talks/{e.slug}.md"),
+                "date": self.when(self.start_of(e), with_time=False), "episode": e}
+
+    # --- pages -------------------------------------------------------------------------------
+
+    def context(self, page: str, **extra: Any) -> dict[str, Any]:
+        """What every template gets: its own path, a relative-link helper and the person formatter."""
+
+        def person(pid: str) -> str:
+            return f"[{inline(self.person_name(pid))}]({self.href(page, f'people/{pid}.md')})"
+
+        def topic(name: str) -> str:
+            found = self.knowledge.topic(name)
+            return f"[{inline(name)}]({self.href(page, f'topics/{found.slug}.md')})" if found else inline(name)
+
+        return {"page": page, "href": lambda target: self.href(page, target), "person": person, "topic": topic,
+                "link": self.link_md, **extra}
+
+    def person_name(self, pid: str) -> str:
+        person = self.project.people.get(pid)
+        return person.name if person else pid
+
+    def render(self, template: str, page: str, **extra: Any) -> str:
+        """Render one page; a broken template becomes a Problem naming the template file and line."""
+        try:
+            return self.env.get_template(template).render(self.context(page, **extra))
+        except jinja2.TemplateSyntaxError as err:
+            where = self.project.layout.rel(Path(err.filename)) if err.filename else template
+            raise ProblemsFound([Problem(where, err.lineno, 1, f"template error: {err.message}")]) from None
+        except jinja2.TemplateError as err:
+            line = next((tb.tb_lineno for tb in _frames(err.__traceback__) if tb.tb_frame.f_code.co_filename.endswith(".j2")), 1)
+            raise ProblemsFound([Problem(f"templates/{template}", line, 1,
+                                         f"template error while rendering {page}: {err}")]) from None
+
+    def episode_page(self, index: int) -> str:
+        src = self.project.sources[index]
+        e = src.episode
+        page = f"talks/{e.slug}.md"
+        sources = self.project.sources
+        video = None
+        if e.video:
+            start = e.video.start or bilibili_start(e.video.url)
+            kind = classify(e.video.url)
+            jump = e.video.url if bilibili_start(e.video.url) or not start else \
+                f"{e.video.url}{'&' if '?' in e.video.url else '?'}t={start}"
+            embed = (f"https://player.bilibili.com/player.html?bvid={kind.key}&autoplay=0&t={start}"
+                     if kind.kind == "bilibili" else None)
+            video = {"title": e.video.title or self.title_of(e), "jump": jump, "embed": embed, "start": start}
+        edit_url = None
+        if self.series.repo_url:
+            edit_url = f"{self.series.repo_url.rstrip('/')}/edit/{self.series.edit_branch}/{src.display}"
+        return self.render(
+            "episode.md.j2", page,
+            ep=e, src=src, title=self.title_of(e), summary=self.summary_of(e), outline=outline(e),
+            start=self.when(self.start_of(e)), video=video, edit_url=edit_url,
+            minutes=reading_minutes(_strings(e.model_dump(mode="json"))),
+            previous=self.episode_card(sources[index - 1], page) if index > 0 else None,
+            next=self.episode_card(sources[index + 1], page) if index + 1 < len(sources) else None,
+            past=[self.episode_card(s, page) for s in reversed(sources[:index])],
+            demo=self.demo_section(src),
+        )
+
+    def home_page(self) -> str:
+        page = "index.md"
+        latest = self.episode_card(self.newest_first[0], page) if self.project.sources else None
+        upcoming = self.next_session()
+        return self.render("home.md.j2", page, latest=latest, schedule=self.schedule_line(),
+                           next_session=self.when(upcoming), next_iso=upcoming.isoformat())
+
+    def archive_page(self) -> str:
+        page = "talks/index.md"
+        years: dict[str, list[dict[str, Any]]] = {}
+        for src in self.newest_first:
+            year = str(src.episode.date.year) if src.episode.date else self.labels["undated"]
+            years.setdefault(year, []).append(self.episode_card(src, page))
+        return self.render("archive.md.j2", page, years=years)
+
+    def ref(self, ref: index.Ref, page: str) -> dict[str, Any]:
+        return {"href": self.href(page, ref.target), "title": ref.title, "role": ref.role,
+                "episode": self.episode_card(ref.source, page)}
+
+    def knowledge_pages(self) -> dict[str, str]:
+        """Topic, people and paper pages: every list newest first, every link to an exact anchor."""
+        k = self.knowledge
+        out = {}
+        topics = sorted(k.topics.values(), key=lambda t: (-len(t.episodes), t.name.casefold()))
+        out["topics/index.md"] = self.render("topics.md.j2", "topics/index.md", topics=[
+            {"name": t.name, "href": f"{t.slug}.md", "episodes": len(t.episodes), "entries": len(t.refs)} for t in topics])
+        for t in topics:
+            page = f"topics/{t.slug}.md"
+            out[page] = self.render("topic.md.j2", page, name=t.name,
+                                    episodes=[self.episode_card(s, page) for s in t.episodes],
+                                    refs=[self.ref(r, page) for r in t.refs])
+        people = sorted(k.people.values(), key=lambda p: (-len(p.episodes), p.pid))
+        out["people/index.md"] = self.render("people.md.j2", "people/index.md", people=[
+            {"name": self.person_name(p.pid), "href": f"{p.pid}.md", "episodes": len(p.episodes)} for p in people])
+        for p in people:
+            page = f"people/{p.pid}.md"
+            info = self.project.people.get(p.pid)
+            out[page] = self.render("person.md.j2", page, name=self.person_name(p.pid), pid=p.pid,
+                                    aliases=info.aliases if info else [], links=info.links if info else [],
+                                    refs=[self.ref(r, page) for r in p.refs])
+        out["papers.md"] = self.render("papers.md.j2", "papers.md", papers=[
+            {"id": paper.arxiv_id, "urls": paper.urls, "refs": [self.ref(r, "papers.md") for r in paper.refs]}
+            for paper in k.papers.values()])
+        return out
+
+    def pages(self) -> dict[str, str]:
+        """Every generated Markdown page, keyed by its path under docs/."""
+        out = {"index.md": self.home_page(), "talks/index.md": self.archive_page()}
+        for i, src in enumerate(self.project.sources):
+            out[f"talks/{src.episode.slug}.md"] = self.episode_page(i)
+        out.update(self.knowledge_pages())
+        return out
+
