@@ -43,8 +43,22 @@ def layout_from(config_file: Path) -> Layout:
                      templates=o.templates_dir, notebooks=o.notebooks_dir, docs=cfg.docs_dir)
 
 
+class _Collect(logging.Handler):
+    """Keeps the warnings and errors MkDocs logs, so a failed build says why, not just 'Aborted'."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.levelname}: {record.getMessage()}")
+
+
 def build_into(config_file: Path, out_dir: Path, strict: bool = True) -> None:
     """Run a full MkDocs build into `out_dir`; any warning fails it when strict."""
+    collect = _Collect()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(collect)
     try:
         cfg = mkdocs_config(config_file, site_dir=str(out_dir), strict=strict)
         cfg.plugins.on_startup(command="build", dirty=False)
@@ -53,7 +67,9 @@ def build_into(config_file: Path, out_dir: Path, strict: bool = True) -> None:
         finally:
             cfg.plugins.on_shutdown()
     except (Abort, MkDocsException) as err:
-        raise BuildFailed(str(err) or "the build was aborted (see the messages above)") from None
+        raise BuildFailed("\n".join([*collect.messages, str(err)])) from None
+    finally:
+        logger.removeHandler(collect)
 
 
 def build_site(config_file: Path, site_dir: Path, strict: bool = True) -> None:

@@ -266,9 +266,10 @@ class Renderer:
 
     def archive_page(self) -> str:
         page = "talks/index.md"
-        years: dict[str, list[dict[str, Any]]] = {}
+        years: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (heading, anchor) -> episodes
         for src in self.newest_first:
-            year = str(src.episode.date.year) if src.episode.date else self.labels["undated"]
+            d = src.episode.date
+            year = (str(d.year), f"year-{d.year}") if d else (self.labels["undated"], "undated")
             years.setdefault(year, []).append(self.episode_card(src, page))
         return self.render("archive.md.j2", page, years=years)
 

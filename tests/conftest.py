@@ -1,0 +1,52 @@
+"""Shared fixtures: copies of the real project in a temporary folder, built with the real MkDocs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from talkbase.publish import build_into
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEED = ROOT.parent / "shared" / "seeds" / "openllm-talk-003.txt"
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+def tracked(path: str) -> list[str]:
+    """Files git tracks under `path` (so generated pages and local outputs never leak into a test)."""
+    out = subprocess.run(["git", "ls-files", "-z", "--", path], cwd=ROOT, capture_output=True, check=True)
+    return [p for p in out.stdout.decode().split("\0") if p]
+
+
+def make_project(dest: Path, scenario: str | None = None) -> Path:
+    """Copy the project's sources into `dest`, then lay fixture tree `tests/fixtures/<scenario>` over it."""
+    for rel in ["mkdocs.yml", "series.yml", *tracked("data"), *tracked("talks"), *tracked("templates"),
+                *tracked("docs"), *tracked("notebooks")]:
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, target)
+    if scenario:
+        shutil.copytree(FIXTURES / scenario, dest, dirs_exist_ok=True)
+    return dest
+
+
+def build(project: Path, strict: bool = True) -> Path:
+    site = project / "site"
+    build_into(project / "mkdocs.yml", site, strict=strict)
+    return site
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The bundled episodes, built once strictly, like `make site` does."""
+    return build(make_project(tmp_path_factory.mktemp("project")))
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    return make_project(tmp_path / "project")
