@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from talkbase import feeds
 from talkbase.project import Layout, Project, load_project
 from talkbase.render import Renderer, SiteOptions
 from talkbase.write import WriteReport, write_tree
@@ -22,7 +23,11 @@ class Generated:
 def render_all(project: Project, options: SiteOptions) -> dict[str, str | bytes]:
     """Every generated file under docs/, by relative path."""
     renderer = Renderer(project, options)
-    return dict(renderer.pages())
+    files: dict[str, str | bytes] = dict(renderer.pages())
+    files["calendar.ics"] = feeds.calendar(renderer, options.site_url)
+    if options.site_url:  # a feed needs absolute links
+        files["feed.xml"] = feeds.atom(renderer, options.site_url)
+    return files
 
 
 def generate(layout: Layout, options: SiteOptions) -> Generated:

@@ -261,7 +261,7 @@ class Renderer:
         page = "index.md"
         latest = self.episode_card(self.newest_first[0], page) if self.project.sources else None
         upcoming = self.next_session()
-        return self.render("home.md.j2", page, latest=latest, schedule=self.schedule_line(),
+        return self.render("home.md.j2", page, latest=latest, schedule=self.schedule_line(), feed=bool(self.options.site_url),
                            next_session=self.when(upcoming), next_iso=upcoming.isoformat())
 
     def archive_page(self) -> str:
