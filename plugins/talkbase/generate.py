@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from talkbase import feeds
+from talkbase.demos import FREEZE_DIR, Notebook, RenderedDemo, render_freeze
 from talkbase.project import Layout, Project, load_project
 from talkbase.render import Renderer, SiteOptions
 from talkbase.write import WriteReport, write_tree
@@ -18,12 +19,37 @@ from talkbase.write import WriteReport, write_tree
 class Generated:
     project: Project
     report: WriteReport
+    warnings: list[str]
 
 
-def render_all(project: Project, options: SiteOptions) -> dict[str, str | bytes]:
-    """Every generated file under docs/, by relative path."""
-    renderer = Renderer(project, options)
-    files: dict[str, str | bytes] = dict(renderer.pages())
+def frozen_demos(project: Project, warnings: list[str]) -> tuple[dict[str, RenderedDemo | None], dict[str, bytes]]:
+    """Read the frozen run of every notebook an episode references; never execute anything."""
+    demos: dict[str, RenderedDemo | None] = {}
+    files: dict[str, bytes] = {}
+    for src in project.sources:
+        ref = src.episode.practice.notebook if src.episode.practice else None
+        if not ref or ref in demos:
+            continue
+        path = project.layout.root / ref
+        notebook = Notebook(path.stem, path, project.layout.notebooks / FREEZE_DIR / path.stem)
+        demo = render_freeze(notebook, f"assets/demos/{path.stem}")
+        demos[ref] = demo
+        if demo is None:
+            warnings.append(f"{ref} has never been run, so {src.display} shows no outputs; "
+                            f"run: talkbase demos run {path.stem}")
+        else:
+            files.update(demo.files)
+            if demo.state == "stale":
+                warnings.append(f"{ref} changed since its outputs were frozen; refresh them with: "
+                                f"talkbase demos run {path.stem}")
+    return demos, files
+
+
+def render_all(project: Project, options: SiteOptions, warnings: list[str] | None = None) -> dict[str, str | bytes]:
+    """Every generated file under docs/, by relative path; problems worth a warning go to `warnings`."""
+    demos, files = frozen_demos(project, warnings if warnings is not None else [])
+    renderer = Renderer(project, options, demos)
+    files.update(renderer.pages())
     files["calendar.ics"] = feeds.calendar(renderer, options.site_url)
     if options.site_url:  # a feed needs absolute links
         files["feed.xml"] = feeds.atom(renderer, options.site_url)
@@ -33,5 +59,6 @@ def render_all(project: Project, options: SiteOptions) -> dict[str, str | bytes]
 def generate(layout: Layout, options: SiteOptions) -> Generated:
     """Load (raising ProblemsFound on any problem, before anything is written), render, write."""
     project = load_project(layout)
-    files = render_all(project, options)
-    return Generated(project, write_tree(layout.docs, files))
+    warnings: list[str] = []
+    files = render_all(project, options, warnings)
+    return Generated(project, write_tree(layout.docs, files), warnings)

@@ -34,6 +34,8 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
             raise PluginError(f"talkbase found {len(err.problems)} problem(s):\n{err}") from None
         except ConflictError as err:
             raise PluginError(f"talkbase will not overwrite these files:\n{err}") from None
+        for warning in result.warnings:
+            log.warning(warning)
         report = result.report
         log.info(f"{len(result.project.sources)} episodes: {len(report.written)} pages written, "
                  f"{report.unchanged} unchanged, {len(report.removed)} removed")

@@ -15,13 +15,14 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
 import yaml
 
 from talkbase import index
+from talkbase.demos import RenderedDemo
 from talkbase.links import bilibili_start, classify
 from talkbase.outline import SECTION_IDS, outline
 from talkbase.load import Problem, ProblemsFound
@@ -71,6 +72,23 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+_IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.M)
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def demote(markdown: str, levels: int) -> str:
+    """Push Markdown headings down so an embedded document nests under the page's own headings."""
+    out, fenced = [], False
+    for line in markdown.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and re.match(r"#{1,6}\s", line):
+            hashes = len(line) - len(line.lstrip("#"))
+            line = "#" * min(6, hashes + levels) + line[hashes:]
+        out.append(line)
+    return "\n".join(out)
+
+
 def _frames(tb):
     while tb is not None:
         yield tb
@@ -98,14 +116,14 @@ class SiteOptions:
 class Renderer:
     """Renders every page of the site from one loaded project."""
 
-    def __init__(self, project: Project, options: SiteOptions, demo_section: Callable[[Source], str] | None = None):
+    def __init__(self, project: Project, options: SiteOptions, demos: dict[str, RenderedDemo | None] | None = None):
         self.project = project
         self.knowledge = index.build(project)
+        self.demos = demos or {}
         self.series: Series = project.series
         self.options = options
         self.labels = load_labels(self.series.language)
         self.tz = ZoneInfo(self.series.schedule.timezone)
-        self.demo_section = demo_section or (lambda src: "")
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(project.layout.templates),
             undefined=jinja2.StrictUndefined,
@@ -254,8 +272,21 @@ class Renderer:
             previous=self.episode_card(sources[index - 1], page) if index > 0 else None,
             next=self.episode_card(sources[index + 1], page) if index + 1 < len(sources) else None,
             past=[self.episode_card(s, page) for s in reversed(sources[:index])],
-            demo=self.demo_section(src),
+            demo=self.demo_markdown(e.practice.notebook, page) if e.practice and e.practice.notebook else "",
         )
+
+    def demo_markdown(self, notebook: str, page: str) -> str:
+        """The frozen run of a notebook, laid out by notebook.md.j2 (empty if it never ran)."""
+        demo = self.demos.get(notebook)
+        if demo is None:
+            return ""
+        name = Path(notebook).stem
+        imported = {m.group(1).lower() for c in demo.cells if c["kind"] == "code" for m in _IMPORT.finditer(c["source"])}
+        packages = {k: v for k, v in demo.record.get("packages", {}).items() if k.lower().replace("-", "_") in imported}
+        cells = [{**c, "text": demote(c["text"], 3)} if c["kind"] == "markdown" else c for c in demo.cells]
+        return self.render("notebook.md.j2", page, name=name, notebook=notebook, cells=cells, record=demo.record,
+                           packages=packages, download=self.href(page, demo.download), state=demo.state,
+                           command=f"talkbase demos run {name}")
 
     def home_page(self) -> str:
         page = "index.md"
