@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -19,7 +20,13 @@ from talkbase.write import ConflictError
 log = get_plugin_logger(__name__)
 
 
+PROGRESS_MIN_PAGES = 50  # below this a build is quick enough to need no progress lines
+
+
 class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
+    def on_startup(self, *, command, dirty):
+        logging.getLogger("jieba").setLevel(logging.WARNING)  # its dictionary-loading chatter is not a build event
+
     def layout(self, config) -> Layout:
         opts = self.config
         return Layout.at(Path(config.config_file_path).parent, series=opts.series, talks=opts.talks_dir,
@@ -40,6 +47,18 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
         log.info(f"{len(result.project.sources)} episodes: {len(report.written)} pages written, "
                  f"{report.unchanged} unchanged, {len(report.removed)} removed")
         return config
+
+    def on_files(self, files, config):
+        self.total = len(files.documentation_pages())
+        self.done = 0
+        return files
+
+    def on_page_markdown(self, markdown, page, config, files):
+        """Report progress every tenth of the pages, so a build of hundreds of episodes shows it is moving."""
+        self.done += 1
+        if self.total >= PROGRESS_MIN_PAGES and self.done % max(1, self.total // 10) == 0:
+            log.info(f"rendered {self.done}/{self.total} pages")
+        return markdown
 
     def on_page_content(self, html, page, config, files):
         return neutralize(to_mathml(html, lambda message: log.warning(f"{page.file.src_uri}: {message}")))
