@@ -12,25 +12,28 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from talkbase.load import Problem, ProblemsFound
-from talkbase.project import Layout, load_project
+from talkbase.linkcheck import links
+from talkbase.load import Problem, ProblemsFound, parse_yaml, validate_document
+from talkbase.project import Layout, Project, episode_files, load_project, yaml_files
 from talkbase.publish import BuildFailed, PublishFailed, build_site, layout_from, mkdocs_config, publish
 from talkbase.render import Renderer, SiteOptions
-from talkbase.schema import Episode, Series
+from talkbase.schema import SLUG, Episode, json_schemas
 from talkbase.write import ConflictError, atomic_write
 
 
-class _Formatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname:<7} - {record.getMessage()}"
+class _Echo(logging.Handler):
+    """Log lines as `LEVEL   - message` on whatever stderr is now (click's test runner swaps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"{record.levelname:<7} - {record.getMessage()}", err=True)
 
 
 def _setup_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Formatter())
+    handler = _Echo()
     for name in ("mkdocs", "talkbase"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
@@ -38,7 +41,7 @@ def _setup_logging(verbose: bool) -> None:
         logger.propagate = False
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(code)
 
@@ -57,7 +60,6 @@ def _layout(ctx: click.Context) -> Layout:
         _fail(f"talkbase: {err}", 2)
     except Exception as err:  # mkdocs reports a broken mkdocs.yml through several error types
         _fail(f"talkbase: cannot read {ctx.obj['config']}: {err}", 2)
-    raise AssertionError
 
 
 def _report(problems: list[Problem]) -> None:
@@ -67,8 +69,18 @@ def _report(problems: list[Problem]) -> None:
     click.echo(f"{len(problems)} problem(s) in {files} file(s)", err=True)
 
 
+def _load(layout: Layout, then: str) -> Project:
+    """The whole project, or exit 1 after listing every problem."""
+    try:
+        return load_project(layout)
+    except ProblemsFound as err:
+        _report(err.problems)
+        _fail(f"Fix these first; {then}.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--config", "-f", default="mkdocs.yml", show_default=True, help="The site's mkdocs.yml.")
+@click.option("--config", "-f", default="mkdocs.yml", show_default=True, metavar="FILE",
+              help="The site's mkdocs.yml; the project is the folder it is in.")
 @click.option("--verbose", "-v", is_flag=True, help="Show debug messages.")
 @click.version_option(package_name="talkbase")
 @click.pass_context
@@ -81,52 +93,61 @@ def cli(ctx: click.Context, config: str, verbose: bool) -> None:
       talkbase validate     check every episode, listing all problems
       talkbase serve        preview with live reload
       talkbase publish      build strictly and push to the gh-pages branch
+
+    Run it in the project folder (where mkdocs.yml is). Exit status: 0 success,
+    1 problems found or the build failed, 2 usage errors.
     """
     ctx.obj = {"config": config}
     _setup_logging(verbose)
 
 
-@cli.command()
+@cli.command(short_help="Check episodes; list every problem as path:line:column.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_context
 def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
-    """Check episodes (default: all of talks/) and list every problem as path:line:column: message.
+    """Check episodes and list every problem, one per line, as path:line:column: message.
+
+    PATHS are episode files or folders of them (default: all of talks/). The checks that
+    need several files (duplicate numbers, dates in order, person ids) always look at all
+    of talks/, but only problems in PATHS are listed.
 
     Exit status 0 when clean, 1 when problems were found, 2 for usage errors.
     """
     layout = _layout(ctx)
-    only = None
-    if paths:
-        only = []
-        for path in paths:
-            path = path.resolve() if path.exists() else path
-            if path.is_dir():
-                only += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
-            elif path.suffix in (".yaml", ".yml") and (path.exists() or path.is_symlink()):
-                only.append(Path(os.path.abspath(path)))
-            else:
-                _fail(f"talkbase validate: {path}: not an episode file (.yaml) or folder", 2)
+    given: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            given += yaml_files(path)
+        elif path.suffix in (".yaml", ".yml") and (path.exists() or path.is_symlink()):
+            given.append(path)
+        else:
+            _fail(f"talkbase validate: {path}: expected an episode file (.yaml) or a folder of them", 2)
+    # absolute, without following a last symlink: a link out of the project must be reported as one
+    given = [p.absolute().parent.resolve() / p.name for p in given]
+    others = {layout.rel(p) for p in episode_files(layout)} - {layout.rel(p) for p in given}
     try:
-        project = load_project(layout, only=only)
+        load_project(layout, extra=given)
+        problems: list[Problem] = []
     except ProblemsFound as err:
-        _report(err.problems)
+        problems = [p for p in err.problems if p.path not in others] if given else err.problems
+    if problems:
+        _report(problems)
         sys.exit(1)
-    click.echo(f"{len(project.sources)} episode(s) checked, no problems", err=True)
+    click.echo(f"{len(given or episode_files(layout))} episode(s) checked, no problems", err=True)
 
 
-@cli.command()
+@cli.command(short_help="Validate, then build the site strictly.")
 @click.option("--site-dir", "-d", type=click.Path(path_type=Path), help="Where to write the site (default: site_dir of mkdocs.yml).")
 @click.option("--no-strict", is_flag=True, help="Let warnings pass (a strict build is the default).")
 @click.pass_context
 def build(ctx: click.Context, site_dir: Path | None, no_strict: bool) -> None:
-    """Validate, then build the site strictly; site/ is replaced only when the build succeeded."""
+    """Validate, then build the site strictly: any warning fails the build.
+
+    The site is built into a fresh folder and swapped in only when the build succeeded,
+    so a failed build leaves the previous site as it was.
+    """
     config_file = _config_file(ctx)
-    layout = _layout(ctx)
-    try:
-        load_project(layout)
-    except ProblemsFound as err:
-        _report(err.problems)
-        sys.exit(1)
+    _load(_layout(ctx), "nothing was built")
     target = site_dir or Path(mkdocs_config(config_file).site_dir)
     try:
         build_site(config_file, target, strict=not no_strict)
@@ -135,73 +156,90 @@ def build(ctx: click.Context, site_dir: Path | None, no_strict: bool) -> None:
     click.echo(f"Site built into {target}", err=True)
 
 
-@cli.command()
-@click.option("--port", "-p", default=8000, show_default=True, help="Port on 127.0.0.1.")
+@cli.command(short_help="Preview on 127.0.0.1 with live reload.")
+@click.option("--port", "-p", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port on 127.0.0.1.")
 @click.pass_context
 def serve(ctx: click.Context, port: int) -> None:
-    """Preview the site on 127.0.0.1 with live reload; edits to talks/, templates/ and notebooks/ rebuild it."""
+    """Preview the site on http://127.0.0.1:PORT (this machine only) with live reload.
+
+    Edits to talks/, data/, templates/, notebooks/ and series.yml rebuild the pages and
+    reload the browser; a problem is printed and the preview waits until it is fixed.
+    """
     config_file = _config_file(ctx)
-    layout = _layout(ctx)
-    try:
-        load_project(layout)
-    except ProblemsFound as err:
-        _report(err.problems)
-        click.echo("Fix these first; the preview would not build.", err=True)
-        sys.exit(1)
+    _load(_layout(ctx), "the preview would not build")
     from mkdocs.commands.serve import serve as mkdocs_serve
 
     mkdocs_serve(str(config_file), dev_addr=f"127.0.0.1:{port}", livereload=True)
 
 
-@cli.command(name="publish")
-@click.option("--remote", "-r", default="origin", show_default=True, help="git remote name, URL or path to push to.")
-@click.option("--branch", "-b", default="gh-pages", show_default=True, help="Branch that holds the published site.")
-@click.option("--message", "-m", help="Commit message for the published site.")
+@cli.command(name="publish", short_help="Build strictly, then push the site to gh-pages.")
+@click.option("--remote", "-r", metavar="REMOTE", help="git remote name, URL or path (default: remote_name of mkdocs.yml, origin).")
+@click.option("--branch", "-b", metavar="BRANCH", help="Branch that holds the site (default: remote_branch of mkdocs.yml, gh-pages).")
+@click.option("--message", "-m", help="Commit message (default: names the commit of the sources).")
 @click.pass_context
-def publish_cmd(ctx: click.Context, remote: str, branch: str, message: str | None) -> None:
-    """Build strictly into a fresh folder, then push it to REMOTE/BRANCH; a failed build publishes nothing."""
+def publish_cmd(ctx: click.Context, remote: str | None, branch: str | None, message: str | None) -> None:
+    """Validate, build strictly into a fresh temporary folder, then push it to REMOTE/BRANCH.
+
+    The site becomes one new commit on top of BRANCH (history is kept; the push is a
+    fast-forward, never forced). A failed validation or build publishes nothing, and the
+    published site stays as it was.
+    """
     config_file = _config_file(ctx)
-    layout = _layout(ctx)
+    _load(_layout(ctx), "nothing was published")
+    cfg = mkdocs_config(config_file)
     try:
-        load_project(layout)
-        publish(config_file, remote, branch, message, logging.getLogger("talkbase"))
-    except ProblemsFound as err:
-        _report(err.problems)
-        _fail("Nothing was published.")
+        publish(config_file, remote or cfg.remote_name, branch or cfg.remote_branch, message, logging.getLogger("talkbase"))
     except BuildFailed as err:
         _fail(f"talkbase publish: the build failed, nothing was published\n{err}")
     except PublishFailed as err:
-        _fail(f"talkbase publish: {err}")
+        _fail(f"talkbase publish: {err}; nothing was published")
 
 
-@cli.command()
-@click.option("--date", "date_", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date of the episode (default: the next regular session).")
+def _special_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not SLUG.match(value):
+        raise click.BadParameter(f"expected lowercase letters, digits and '-' (it becomes the URL), found {value!r}")
+    return value
+
+
+@cli.command(short_help="Scaffold the next episode in talks/.")
+@click.option("--date", "date_", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Date of the episode (default: the next regular session after the latest episode).")
 @click.option("--special", metavar="TITLE", help="Scaffold a special (番外) episode with this title and no number.")
-@click.option("--id", "special_id", metavar="ID", help="URL id of a special episode (default: its date).")
+@click.option("--id", "special_id", metavar="ID", callback=_special_id,
+              help="URL id of a special episode, e.g. rlhf-intro (default: its date).")
 @click.pass_context
 def new(ctx: click.Context, date_: dt.datetime | None, special: str | None, special_id: str | None) -> None:
-    """Scaffold the next episode in talks/ with every section of the template; never overwrites a file."""
+    """Scaffold the next episode: talks/NNN.yaml, or talks/special-ID.yaml with --special.
+
+    The file has the next number, the date of the next regular session from the schedule
+    in series.yml, every section of the template with a comment on what goes where, and
+    the $schema line editors use for completion. An existing file is never overwritten.
+    """
+    if special_id and not special:
+        raise click.UsageError("--id names a special episode; give its title with --special")
     layout = _layout(ctx)
-    try:
-        project = load_project(layout)
-    except ProblemsFound as err:
-        _report(err.problems)
-        _fail("Fix these before adding an episode.")
+    project = _load(layout, "then run talkbase new again")
     renderer = Renderer(project, SiteOptions())
+    starts = [s for e in project.episodes if (s := renderer.start_of(e))]
+    renderer.options.now = max([dt.datetime.now(dt.timezone.utc), *starts])  # never before the latest episode
     day = date_.date() if date_ else renderer.next_session().date()
     numbers = [e.number for e in project.episodes if e.number is not None]
     if special:
         number, slug = None, special_id or day.isoformat()
-        name = f"special-{slug}.yaml"
-        heading = f"{renderer.labels['special']}：{special}"
+        name, heading = f"special-{slug}.yaml", f"{renderer.labels['special']}：{special}"
     else:
         number, slug = (max(numbers) + 1 if numbers else 1), None
-        name = f"{number:03d}.yaml"
-        heading = f"{number:03d}"
-    text = renderer.env.get_template("new-episode.yaml.j2").render(
-        number=number, special=slug, title=special, date=day.isoformat(), heading=heading,
-        time=renderer.slot_for(day).time)
+        name, heading = f"{number:03d}.yaml", f"{number:03d}"
     path = layout.talks / name
+    text = renderer.env.get_template("new-episode.yaml.j2").render(
+        number=number, special=slug, title=json.dumps(special, ensure_ascii=False), date=day.isoformat(),
+        heading=heading, time=renderer.slot_for(day).time,
+        schema=Path(os.path.relpath(layout.root / "schema" / "episode.schema.json", layout.talks)).as_posix())
+    try:  # templates/ belongs to the project, so check that what it gave is a valid episode
+        validate_document(parse_yaml(text, layout.rel(path)), layout.rel(path), Episode)
+    except ProblemsFound as err:
+        _report(err.problems)
+        _fail("talkbase new: templates/new-episode.yaml.j2 gave an invalid episode; nothing was written")
     layout.talks.mkdir(parents=True, exist_ok=True)
     try:
         with open(path, "x", encoding="utf-8") as handle:
@@ -211,26 +249,24 @@ def new(ctx: click.Context, date_: dt.datetime | None, special: str | None, spec
     click.echo(f"Created {layout.rel(path)} for {day.isoformat()}. Fill it in, then run: talkbase validate")
 
 
-def schema_documents() -> dict[str, dict]:
-    """The JSON Schemas editors use to complete and check episode and series files."""
-    out = {}
-    for name, model in (("episode", Episode), ("series", Series)):
-        doc = model.model_json_schema(mode="validation")
-        doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        out[f"{name}.schema.json"] = doc
-    return out
+@cli.command(short_help="Write the JSON Schema of episode and series files.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write into (default: schema/ beside mkdocs.yml).")
+@click.pass_context
+def schema(ctx: click.Context, out: Path | None) -> None:
+    """Write schema/episode.schema.json and schema/series.schema.json.
 
-
-@cli.command()
-@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("schema"), show_default=True, help="Folder to write into.")
-def schema(out: Path) -> None:
-    """Write the JSON Schema of episodes and of the series file (the validator's own schema)."""
-    for name, doc in schema_documents().items():
+    They are generated from the models the validator uses, so editors complete and check
+    the same keys; episode files point at them with their first line:
+    # yaml-language-server: $schema=../schema/episode.schema.json
+    """
+    out = out or Path(ctx.obj["config"]).resolve().parent / "schema"
+    for name, doc in json_schemas().items():
         atomic_write(out / name, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
         click.echo(f"Wrote {out / name}")
 
 
-@cli.command()
+@cli.command(short_help="Write the Markdown pages into docs/ without building.")
 @click.pass_context
 def generate(ctx: click.Context) -> None:
     """Write the generated Markdown pages into docs/ without building (for other MkDocs-compatible engines)."""
@@ -238,13 +274,56 @@ def generate(ctx: click.Context) -> None:
 
     layout = _layout(ctx)
     try:
-        result = run(layout, SiteOptions())
+        result = run(layout, SiteOptions(site_url=mkdocs_config(_config_file(ctx)).site_url or ""))
     except ProblemsFound as err:
         _report(err.problems)
         sys.exit(1)
     except ConflictError as err:
         _fail(f"talkbase generate: will not overwrite:\n{err}")
     click.echo(f"{len(result.report.written)} written, {result.report.unchanged} unchanged, {len(result.report.removed)} removed")
+
+
+@cli.group(short_help="Run demo notebooks and freeze their outputs.")
+def demos() -> None:
+    """Run the demo notebooks and freeze their outputs (the site build only reads the freezes)."""
+
+
+@demos.command(name="run")
+@click.argument("names", nargs=-1)
+@click.option("--timeout", default=600, show_default=True, help="Seconds a single cell may run.")
+@click.option("--force", is_flag=True, help="Run even when the freeze is fresh.")
+@click.pass_context
+def demos_run(ctx: click.Context, names: tuple[str, ...], timeout: int, force: bool) -> None:
+    """Execute notebooks (default: all in notebooks/) with a real kernel; a failed run keeps the old freeze."""
+    from talkbase import demos as notebooks
+
+    folder = _layout(ctx).notebooks
+    try:
+        for name, outcome in notebooks.run(folder, list(names), timeout, force, lambda line: click.echo(line, err=True)):
+            click.echo(f"{name}: {outcome}")
+    except notebooks.DemoError as err:
+        _fail(f"talkbase demos run: {err}\nThe previous outputs were kept.")
+
+
+@demos.command(name="status")
+@click.pass_context
+def demos_status(ctx: click.Context) -> None:
+    """List each notebook as fresh, stale or never run, with when, how long, where and with what it ran."""
+    from talkbase import demos as notebooks
+
+    for notebook in notebooks.notebooks(_layout(ctx).notebooks):
+        state = notebooks.freshness(notebook)
+        line = f"{notebook.name}: {state.state}"
+        if state.record:
+            r = state.record
+            versions = ", ".join(f"{k} {v}" for k, v in r["packages"].items() if k in ("torch", "transformers", "numpy"))
+            line += f" (ran {r['started']}, {r['duration_s']} s on {r['device']}; {versions})"
+        click.echo(line)
+        for drift in state.package_drift:
+            click.echo(f"  installed now differs from the freeze: {drift}")
+
+
+cli.add_command(links)
 
 
 def main() -> None:

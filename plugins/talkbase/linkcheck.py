@@ -172,7 +172,7 @@ def _stop(ctx: click.Context, message: str, code: int) -> None:
     ctx.exit(code)
 
 
-@click.command()
+@click.command(short_help="List (or check) the external links of the site.")
 @click.option("--site-dir", "-d", type=click.Path(path_type=Path),
               help="Built site to read (default: site_dir of mkdocs.yml).")
 @click.option("--episodes", is_flag=True, help="List the links written in talks/*.yaml instead of a built site.")

@@ -6,6 +6,7 @@ huge files and symlinks out of the project all become `Problem`s, never tracebac
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,9 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from talkbase.schema import Episode
-
 MAX_BYTES = 1_000_000  # an episode is a few tens of KB; anything this large is a mistake
 MAX_NODES = 100_000  # caps alias expansion ("billion laughs") long before memory is at risk
+MAX_DEPTH = 64  # an episode nests a few levels; deeper means a recursive alias or a mistake
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -64,8 +64,12 @@ class _Builder:
 
     def build(self, node: yaml.Node, loc: tuple) -> Any:
         self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise _Abort(node, f"the file expands to more than {MAX_NODES} values (aliases repeated too often?)")
+        if self.nodes > MAX_NODES:  # reported at the top-level key whose value blew up, not deep inside it
+            where = self.keys.get(loc[:1], (node.start_mark.line + 1, node.start_mark.column + 1))
+            raise _Abort(where, f"the value of '{loc[0]}' expands to more than {MAX_NODES:,} values (aliases repeated too often?)"
+                         if loc else f"the file expands to more than {MAX_NODES:,} values")
+        if len(loc) > MAX_DEPTH:
+            raise _Abort(node, f"values nested more than {MAX_DEPTH} levels deep (an alias that contains itself?)")
         self.marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
@@ -100,9 +104,10 @@ class _Builder:
 
 
 class _Abort(Exception):
-    def __init__(self, node: yaml.Node, message: str):
-        self.line = node.start_mark.line + 1
-        self.column = node.start_mark.column + 1
+    def __init__(self, where: yaml.Node | tuple[int, int], message: str):
+        if isinstance(where, yaml.Node):
+            where = (where.start_mark.line + 1, where.start_mark.column + 1)
+        self.line, self.column = where
         self.message = message
 
 
@@ -111,9 +116,11 @@ def read_text(path: Path, root: Path, display: str) -> str:
     try:
         real = path.resolve(strict=True)
     except (OSError, RuntimeError) as err:
-        raise ProblemsFound([Problem(display, 1, 1, f"cannot open file: {err}")]) from None
+        raise ProblemsFound([Problem(display, 1, 1, f"cannot open file: {err.strerror or err}")]) from None
     if not real.is_relative_to(root.resolve()):
-        raise ProblemsFound([Problem(display, 1, 1, f"the file is a link to {real}, outside the project; copy the file in instead")])
+        raise ProblemsFound([Problem(display, 1, 1, f"the file resolves to {real}, outside the project; copy it into the project instead")])
+    if not real.is_file():
+        raise ProblemsFound([Problem(display, 1, 1, "not a regular file; expected a YAML text file")])
     size = real.stat().st_size
     if size > MAX_BYTES:
         raise ProblemsFound([Problem(display, 1, 1, f"file is {size:,} bytes; an episode file must be under {MAX_BYTES:,} bytes")])
@@ -139,10 +146,14 @@ def parse_yaml(text: str, display: str) -> Document:
         where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = err.problem or "invalid YAML"
         if err.context:
-            reason = f"{reason} ({err.context})"
+            start = err.context_mark
+            reason += f" ({err.context}" + (f" that starts on line {start.line + 1}, column {start.column + 1})"
+                                            if start and err.problem_mark and start.line != err.problem_mark.line else ")")
         raise ProblemsFound([Problem(display, *where, f"invalid YAML: {reason}")]) from None
     except yaml.YAMLError as err:
         raise ProblemsFound([Problem(display, 1, 1, f"invalid YAML: {err}")]) from None
+    except RecursionError:  # the parser itself recurses on [[[[...]]]]
+        raise ProblemsFound([Problem(display, 1, 1, "values nested too deeply; an episode nests a few levels")]) from None
     if node is None:
         raise ProblemsFound([Problem(display, 1, 1, "the file is empty; expected a mapping of keys such as 'number' and 'date'")])
     builder = _Builder(display)
@@ -154,6 +165,16 @@ def parse_yaml(text: str, display: str) -> Document:
 
 
 def _describe(value: Any) -> str:
+    """A found value as a person would name it (YAML reads 2023 as a number, yes as true...)."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    if isinstance(value, (dt.date, int, float)):
+        kind = "a date" if isinstance(value, dt.date) else "a number"
+        return f"{value.isoformat() if isinstance(value, dt.date) else value} ({kind})"
+    if isinstance(value, (dict, list)):
+        return "a mapping of keys" if isinstance(value, dict) else "a list"
+    if value is None:
+        return "an empty value"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -185,14 +206,14 @@ def _inner_model(annotation: Any) -> Any:
     return _inner_model(origin) if origin not in (None, list, dict) and origin is not annotation else None
 
 
-def _key_path(loc: tuple) -> str:
+def key_path(loc: tuple) -> str:
     parts: list[str] = []
     for part in loc:
         if isinstance(part, int):
             parts.append(f"[{part + 1}]")
         else:
             parts.append(("." if parts else "") + str(part))
-    return "".join(parts) or "(top level)"
+    return "".join(parts)
 
 
 def _mark(doc: Document, loc: tuple, key: bool = False) -> tuple[int, int]:
@@ -211,42 +232,69 @@ def suggest(word: str, choices: list[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+# What was expected, in words, for the pydantic errors a person meets most
+_EXPECTED = {
+    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "date_type": "a date as YYYY-MM-DD", "date_parsing": "a date as YYYY-MM-DD",
+    "date_from_datetime_parsing": "a date as YYYY-MM-DD", "date_from_datetime_inexact": "a date as YYYY-MM-DD",
+    "string_type": "text", "list_type": "a list", "dict_type": "a mapping of keys",
+    "model_type": "a mapping of keys", "model_attributes_type": "a mapping of keys",
+}
+
+
+def _expected(error: Any) -> str:
+    if error["type"] in _EXPECTED:
+        expected = _EXPECTED[error["type"]]
+    elif error["type"] == "string_pattern_mismatch":
+        expected = f"text matching {error['ctx']['pattern']}"
+    else:
+        expected = error["msg"].removeprefix("Input should be ")
+    hint = "; put it in quotes" if error["type"] == "string_type" and not isinstance(error["input"], (dict, list)) else ""
+    return f"expected {expected}, found {_describe(error['input'])}{hint}"
+
+
 def explain(err: ValidationError, doc: Document, display: str, model: type[BaseModel]) -> list[Problem]:
     """Map pydantic errors back to YAML positions with a message a person can act on."""
     problems = []
     for e in err.errors(include_url=False):
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        kind, where = e["type"], _key_path(loc)
+        kind, where = e["type"], key_path(loc)
         if kind == "extra_forbidden":
             allowed = _allowed_keys(model, loc[:-1])
-            message = f"unknown key '{loc[-1]}' in {_key_path(loc[:-1])}{suggest(str(loc[-1]), allowed)}"
+            parent = key_path(loc[:-1])
+            message = f"unknown key '{loc[-1]}' {f'in {parent}' if parent else 'at the top level'}{suggest(str(loc[-1]), allowed)}"
             if allowed:
                 message += f" (expected one of: {', '.join(allowed)})"
             line, col = _mark(doc, loc, key=True)
         elif kind == "missing":
-            message = f"missing key '{loc[-1]}' in {_key_path(loc[:-1])}"
+            parent = key_path(loc[:-1])
+            message = f"missing key '{loc[-1]}' {f'in {parent}' if parent else 'at the top level'}"
             line, col = _mark(doc, loc[:-1])
         else:
-            reason = e["msg"].removeprefix("Value error, ")
-            found = f"; found {_describe(e['input'])}" if kind != "value_error" and "input" in e else ""
-            message = f"{where}: {reason}{found}"
+            reason = e["msg"].removeprefix("Value error, ") if kind == "value_error" else _expected(e)
+            message = f"{where}: {reason}" if where else reason
             line, col = _mark(doc, loc)
         problems.append(Problem(display, line, col, message))
     return problems
 
 
-def load_model(path: Path, root: Path, model: type[M]) -> tuple[M, Document]:
-    """Read, parse and validate one file as `model`; raise `ProblemsFound` with every problem."""
+def read_document(path: Path, root: Path) -> tuple[str, Document]:
+    """Read and parse one YAML file of the project; returns the path to show and the document."""
     display = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    doc = parse_yaml(read_text(path, root, display), display)
+    return display, parse_yaml(read_text(path, root, display), display)
+
+
+def validate_document(doc: Document, display: str, model: type[M]) -> M:
+    """Validate a parsed document as `model`; raise `ProblemsFound` with every problem."""
     if not isinstance(doc.data, dict):
-        kind = "a list" if isinstance(doc.data, list) else f"the value {_describe(doc.data)}"
-        raise ProblemsFound([Problem(display, 1, 1, f"expected a mapping of keys at the top level, found {kind}")])
+        raise ProblemsFound([Problem(display, 1, 1, f"expected a mapping of keys at the top level, found {_describe(doc.data)}")])
     try:
-        return model.model_validate(doc.data), doc
+        return model.model_validate(doc.data)
     except ValidationError as err:
         raise ProblemsFound(explain(err, doc, display, model)) from None
 
 
-def load_episode(path: Path, root: Path) -> tuple[Episode, Document]:
-    return load_model(path, root, Episode)
+def load_model(path: Path, root: Path, model: type[M]) -> tuple[M, Document]:
+    """Read, parse and validate one file as `model`."""
+    display, doc = read_document(path, root)
+    return validate_document(doc, display, model), doc

@@ -56,7 +56,7 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
     def on_page_markdown(self, markdown, page, config, files):
         """Report progress every tenth of the pages, so a build of hundreds of episodes shows it is moving."""
         self.done += 1
-        if self.total >= PROGRESS_MIN_PAGES and self.done % max(1, self.total // 10) == 0:
+        if self.total >= PROGRESS_MIN_PAGES and (self.done % max(1, self.total // 10) == 0 or self.done == self.total):
             log.info(f"rendered {self.done}/{self.total} pages")
         return markdown
 

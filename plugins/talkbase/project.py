@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from pydantic import TypeAdapter, ValidationError
 
-from talkbase.load import Document, Problem, ProblemsFound, explain, load_episode, load_model, parse_yaml, read_text, suggest
+from talkbase.load import (Document, Problem, ProblemsFound, explain, key_path, load_model, read_document, suggest,
+                           validate_document)
 from talkbase.schema import Episode, Person, Series, TopicAliases
 
 PERSON_KEYS = {"hosts", "editors", "section_owners", "contributors", "by"}
@@ -56,21 +57,26 @@ class Project:
     people: dict[str, Person]
     topics: list[TopicAliases]
     sources: list[Source] = field(default_factory=list)
+    # every episode file that parsed, valid or not, so person ids are checked even in a file with other problems
+    parsed: list[tuple[str, Document]] = field(default_factory=list)
 
     @property
     def episodes(self) -> list[Episode]:
         return [s.episode for s in self.sources]
 
 
+def yaml_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml")) if folder.is_dir() else []
+
+
 def episode_files(layout: Layout) -> list[Path]:
-    return sorted(p for p in layout.talks.iterdir() if p.suffix in (".yaml", ".yml")) if layout.talks.is_dir() else []
+    return yaml_files(layout.talks)
 
 
 def _load_mapping(path: Path, layout: Layout, what: str) -> tuple[dict, Document] | None:
     if not path.exists():
         return None
-    display = layout.rel(path)
-    doc = parse_yaml(read_text(path, layout.root, display), display)
+    display, doc = read_document(path, layout.root)
     if doc.data is None:
         return {}, doc
     if not isinstance(doc.data, dict):
@@ -103,8 +109,7 @@ def load_topics(layout: Layout) -> list[TopicAliases]:
     path = layout.data / "topics.yml"
     if not path.exists():
         return []
-    display = layout.rel(path)
-    doc = parse_yaml(read_text(path, layout.root, display), display)
+    display, doc = read_document(path, layout.root)
     if not isinstance(doc.data, list):
         raise ProblemsFound([Problem(display, 1, 1, "expected a list of topics, each with 'name' and 'aliases'")])
     try:
@@ -141,19 +146,20 @@ def cross_check(project: Project) -> list[Problem]:
     problems: list[Problem] = []
     layout = project.layout
     if project.people:
-        for src in project.sources:
-            for loc, pid in _walk_people(src.doc.data):
+        for display, doc in project.parsed:
+            for loc, pid in _walk_people(doc.data):
                 if pid not in project.people:
-                    line, col = src.doc.marks.get(loc, (1, 1))
-                    problems.append(Problem(src.display, line, col,
-                                            f"unknown person id '{pid}' (add it to data/people.yml){_person_hint(pid, project.people)}"))
+                    line, col = doc.marks.get(loc, (1, 1))
+                    problems.append(Problem(display, line, col, f"{key_path(loc)}: unknown person id '{pid}' "
+                                            f"(add it to data/people.yml){_person_hint(pid, project.people)}"))
     seen: dict[str, Source] = {}
     for src in project.sources:
         slug = src.episode.slug
         if slug in seen:
             key = "number" if src.episode.number is not None else "special"
-            line, col = src.doc.keys.get((key,), (1, 1))
-            problems.append(Problem(src.display, line, col, f"episode '{slug}' is also defined in {seen[slug].display}; '{key}' must be unique"))
+            line, col = src.doc.marks.get((key,), (1, 1))
+            problems.append(Problem(src.display, line, col, f"{key}: {getattr(src.episode, key)!r} is also used by "
+                                    f"{seen[slug].display}; two episodes cannot share the page talks/{slug}/"))
         else:
             seen[slug] = src
     dated = sorted((s for s in project.sources if s.episode.number is not None and s.episode.date), key=lambda s: s.episode.number)
@@ -168,15 +174,16 @@ def cross_check(project: Project) -> list[Problem]:
         if practice and practice.notebook:
             target = (layout.root / practice.notebook).resolve()
             line, col = src.doc.marks.get(("practice", "notebook"), (1, 1))
+            folder = layout.rel(layout.notebooks)
             if not target.is_relative_to(layout.notebooks):
-                problems.append(Problem(src.display, line, col, f"practice.notebook must point inside {layout.rel(layout.notebooks)}/, found {practice.notebook!r}"))
+                problems.append(Problem(src.display, line, col, f"practice.notebook: expected a path inside {folder}/, found {practice.notebook!r}"))
             elif not target.is_file():
-                problems.append(Problem(src.display, line, col, f"practice.notebook: no such notebook {practice.notebook!r}"))
+                problems.append(Problem(src.display, line, col, f"practice.notebook: no such file {practice.notebook!r}; expected a notebook in {folder}/"))
     return problems
 
 
-def load_project(layout: Layout, only: list[Path] | None = None) -> Project:
-    """Load and check everything; raise `ProblemsFound` listing every problem in every file."""
+def load_project(layout: Layout, extra: Iterable[Path] = ()) -> Project:
+    """Load and check everything (talks/ and any `extra` episode files); raise `ProblemsFound` listing every problem."""
     problems: list[Problem] = []
     series = people = topics = None
     try:
@@ -190,10 +197,13 @@ def load_project(layout: Layout, only: list[Path] | None = None) -> Project:
         except ProblemsFound as err:
             problems += err.problems
     project = Project(layout, series, people or {}, topics or [])  # type: ignore[arg-type]
-    for path in only if only is not None else episode_files(layout):
+    paths = episode_files(layout)
+    paths += [p for p in extra if p not in paths]
+    for path in paths:
         try:
-            episode, doc = load_episode(path, layout.root)
-            project.sources.append(Source(episode, path, layout.rel(path), doc))
+            display, doc = read_document(path, layout.root)
+            project.parsed.append((display, doc))
+            project.sources.append(Source(validate_document(doc, display, Episode), path, display, doc))
         except ProblemsFound as err:
             problems += err.problems
     problems += cross_check(project)

@@ -88,52 +88,75 @@ def build_site(config_file: Path, site_dir: Path, strict: bool = True) -> None:
         shutil.rmtree(fresh, ignore_errors=True)
 
 
-def _git(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
+_GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
+
+
+def _git(*args: str, cwd: Path, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in _GIT_ENV}
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                            env={**base, "GIT_TERMINAL_PROMPT": "0", **(env or {})})
     if check and result.returncode != 0:
         raise PublishFailed(f"git {' '.join(args)} failed: {result.stderr.strip() or result.stdout.strip()}")
     return result
 
 
-def remote_url(root: Path, remote: str) -> str:
-    """A remote name of the project's repository, or a URL/path given directly."""
-    found = _git("remote", "get-url", remote, cwd=root, check=False)
+def _repository(root: Path, tmp: Path, remote: str) -> tuple[Path, str]:
+    """The git directory to commit in, and what to push to.
+
+    Inside a git checkout that is the project's own repository, so its remotes and the
+    credentials CI set up for them apply; otherwise a temporary bare one, and `remote` must
+    be a URL or a path.
+    """
+    if Path(remote).exists():
+        remote = str(Path(remote).resolve())
+    found = _git("rev-parse", "--absolute-git-dir", cwd=root, check=False)
     if found.returncode == 0:
-        return found.stdout.strip()
-    if "/" in remote or ":" in remote:
-        return remote
-    raise PublishFailed(f"'{remote}' is not a git remote of {root} (git remote -v lists them) nor a URL")
+        return Path(found.stdout.strip()), remote
+    if "/" not in remote and ":" not in remote:
+        raise PublishFailed(f"'{remote}' is not a remote: {root} is not in a git repository; "
+                            f"pass the URL or path of the repository with --remote")
+    _git("init", "-q", "--bare", str(tmp / "repo.git"), cwd=tmp)
+    return tmp / "repo.git", remote
 
 
 def publish(config_file: Path, remote: str, branch: str, message: str | None = None,
             log: logging.Logger | None = None) -> str:
-    """Build strictly into a temporary folder, then commit it on top of `branch` and push it.
+    """Build strictly into a temporary folder, then push it as one new commit on top of `branch`.
 
-    Returns the commit id pushed.
+    The commit is made with git plumbing and a private index, so the project's working tree,
+    index and branches are never touched; the push is a plain fast-forward. Returns the commit id
+    that `branch` holds afterwards.
     """
     log = log or logging.getLogger("talkbase")
     root = config_file.parent.resolve()
-    url = remote_url(root, remote)
-    source = _git("rev-parse", "--short", "HEAD", cwd=root, check=False).stdout.strip() or "uncommitted"
-    with tempfile.TemporaryDirectory(prefix="talkbase-publish-") as tmp:
-        work = Path(tmp) / "site"
-        log.info("Building the site strictly before publishing ...")
-        build_into(config_file, work, strict=True)
-        (work / ".nojekyll").touch()
-        _git("init", "-q", "-b", branch, cwd=work)
-        _git("remote", "add", "origin", url, cwd=work)
-        if _git("fetch", "-q", "--depth", "1", "origin", f"refs/heads/{branch}", cwd=work, check=False).returncode == 0:
-            _git("reset", "-q", "--soft", "FETCH_HEAD", cwd=work)  # keep history; the tree is the new site
-        _git("add", "-A", cwd=work)
-        if _git("diff", "--cached", "--quiet", cwd=work, check=False).returncode == 0 and \
-                _git("rev-parse", "-q", "--verify", "HEAD", cwd=work, check=False).returncode == 0:
-            log.info(f"The published site on {branch} is already up to date")
-            return _git("rev-parse", "HEAD", cwd=work).stdout.strip()
-        ident = ["-c", "user.name=talkbase", "-c", "user.email=talkbase@localhost"] \
-            if not _git("config", "user.email", cwd=work, check=False).stdout.strip() else []
-        _git(*ident, "commit", "-q", "-m", message or f"Publish site from {source}", cwd=work)
-        _git("push", "-q", "origin", f"HEAD:refs/heads/{branch}", cwd=work)
-        commit = _git("rev-parse", "HEAD", cwd=work).stdout.strip()
-        log.info(f"Published {commit[:10]} to {branch} on {url}")
+    with tempfile.TemporaryDirectory(prefix="talkbase-publish-") as name:
+        tmp = Path(name)
+        git_dir, target = _repository(root, tmp, remote)
+        site = tmp / "site"
+        env = {"GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(site), "GIT_INDEX_FILE": str(tmp / "index")}
+        found = _git("ls-remote", "--exit-code", target, f"refs/heads/{branch}", cwd=tmp, env=env, check=False)
+        if found.returncode not in (0, 2):  # 2: the branch does not exist yet
+            raise PublishFailed(f"cannot reach {target}: {found.stderr.strip()}")
+        parent = found.stdout.split()[0] if found.returncode == 0 else None
+        log.info("Building the site strictly into a fresh folder before publishing ...")
+        build_into(config_file, site, strict=True)
+        (site / ".nojekyll").touch()  # GitHub Pages must serve the files as they are, not run Jekyll
+        if parent:
+            _git("fetch", "-q", target, f"refs/heads/{branch}", cwd=tmp, env=env)
+        _git("add", "-A", "--force", ".", cwd=site, env=env)
+        tree = _git("write-tree", cwd=site, env=env).stdout.strip()
+        if parent and tree == _git("rev-parse", f"{parent}^{{tree}}", cwd=tmp, env=env).stdout.strip():
+            log.info(f"{branch} on {target} already holds this site; nothing to publish")
+            return parent
+        if not _git("config", "user.email", cwd=tmp, env=env, check=False).stdout.strip():
+            env |= {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
+                    for what, value in (("NAME", "talkbase"), ("EMAIL", "talkbase@localhost"))}
+        source = _git("rev-parse", "--short", "HEAD", cwd=root, check=False).stdout.strip()
+        message = message or (f"Publish site from {source}" if source else "Publish site")
+        commit = _git("commit-tree", tree, *(["-p", parent] if parent else []), "-m", message, cwd=tmp, env=env).stdout.strip()
+        pushed = _git("push", "-q", target, f"{commit}:refs/heads/{branch}", cwd=tmp, env=env, check=False)
+        if pushed.returncode != 0:
+            raise PublishFailed(f"git push to {target} {branch} was refused (did someone publish meanwhile? "
+                                f"run talkbase publish again): {pushed.stderr.strip()}")
+        log.info(f"Published {commit[:10]} to {branch} on {target}")
         return commit

@@ -54,6 +54,11 @@ def inline(text: str | None) -> str:
     return " ".join(safe_markdown(text).split())
 
 
+def fence(code: str) -> str:
+    """A backtick fence longer than any backtick run in `code`, so code cannot end its own block."""
+    return "`" * max(3, max((len(run) for run in re.findall(r"`+", code)), default=0) + 1)
+
+
 def reading_minutes(texts: list[str]) -> int:
     """Chinese is read by characters (~400/min), other text by words (~200/min)."""
     joined = "\n".join(texts)
@@ -135,7 +140,7 @@ class Renderer:
             comment_start_string="{##",
             comment_end_string="##}",
         )
-        self.env.filters.update(md=safe_markdown, inline=inline, offset=format_offset)
+        self.env.filters.update(md=safe_markdown, inline=inline, offset=format_offset, fence=fence)
         self.env.globals.update(labels=self.labels, series=self.series, section_ids=SECTION_IDS)
 
     # --- shared facts ------------------------------------------------------------------------

@@ -1,21 +1,57 @@
-"""A last guard on page HTML: no event-handler attributes, no javascript:/data: URLs.
+"""A last guard on page HTML: no script elements, no event-handler attributes, no javascript:/data: URLs.
 
-User text already has raw HTML escaped (render.safe_markdown) and link schemes validated
-(schema); this catches what Markdown extensions such as attr_list could still let through.
+User text already has raw HTML escaped (render.safe_markdown) and link schemes and attribute lists
+checked (schema); this catches what a template, a Markdown extension such as attr_list or a
+hand-written page could still let through. Tags are read the way a browser tokenizer reads them
+(`/` separates attributes, quoted values may hold `>`), and only tags that need a change are rewritten.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
-_TAG = re.compile(r"<[A-Za-z][^<>]*>")
-_EVENT_ATTR = re.compile(r"""\s+on[a-z]+\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.I)
-_BAD_URL = re.compile(r"""(\s(?:href|src|action|formaction|xlink:href)\s*=\s*["']?)\s*(?:javascript|vbscript|data):""", re.I)
+# Elements that run code or change where the page's links and requests go; shown as text instead
+BLOCKED = {"script", "object", "embed", "applet", "base", "meta", "link", "frame", "frameset", "animate", "set"}
+URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "poster", "background"}
+_BAD_SCHEME = re.compile(r"(?:javascript|vbscript|data):", re.I)
+_TAG_START = re.compile(r"<(/?)([A-Za-z][^\s/>]*)")
+_ATTR = re.compile(r"""[\s/]*([^\s/>][^\s/>=]*)(?:\s*=\s*("[^"]*"?|'[^']*'?|[^\s>]*))?""")
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")  # browsers drop these inside a URL scheme
+
+
+def _unsafe_url(raw: str) -> bool:
+    value = html.unescape(raw.strip("\"'"))
+    return bool(_BAD_SCHEME.match(_INVISIBLE.sub("", value)))
+
+
+def _attribute_ok(name: str, raw_value: str | None) -> bool:
+    name = name.lower()
+    if name.startswith("on") or name == "srcdoc":
+        return False
+    return not (name in URL_ATTRS and raw_value and _unsafe_url(raw_value))
 
 
 def neutralize(page_html: str) -> str:
-    def clean(match: re.Match) -> str:
-        tag = _EVENT_ATTR.sub("", match.group(0))
-        return _BAD_URL.sub(r"\1#blocked:", tag)
-
-    return _TAG.sub(clean, page_html)
+    """The page HTML with every unsafe tag shown as text and every unsafe attribute removed."""
+    out, pos = [], 0
+    while start := _TAG_START.search(page_html, pos):
+        out.append(page_html[pos:start.start()])
+        end, attrs = start.end(), []
+        while (attr := _ATTR.match(page_html, end)) and attr.end() > end and attr.group(1):
+            attrs.append(attr)
+            end = attr.end()
+        close = page_html.find(">", end)
+        end = len(page_html) if close < 0 else close + 1
+        raw = page_html[start.start():end]
+        if start.group(2).lower() in BLOCKED:
+            out.append("&lt;" + raw[1:])
+        elif all(_attribute_ok(a.group(1), a.group(2)) for a in attrs):
+            out.append(raw)
+        else:
+            kept = "".join(f" {a.group(1)}" + (f"={a.group(2)}" if a.group(2) is not None else "")
+                           for a in attrs if _attribute_ok(a.group(1), a.group(2)))
+            out.append(f"<{start.group(1)}{start.group(2)}{kept}{'/' if raw.endswith('/>') else ''}>")
+        pos = end
+    out.append(page_html[pos:])
+    return "".join(out)

@@ -1,14 +1,14 @@
 """The episode and series models: one strict schema for the plugin, the CLI and the JSON Schema.
 
 Every model forbids unknown keys, so a misspelled key is an error instead of silently lost content.
-Cross-file rules (people registry, duplicate numbers, notebook paths) live in `validate.py`.
+Cross-file rules (people registry, duplicate numbers, notebook paths) live in `project.py`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -23,8 +23,12 @@ SAFE_SCHEMES = ("http://", "https://")
 # Markdown link targets inside free text: [label](target) and [ref]: target
 _MD_LINK_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)|^\s*\[[^\]]+\]:\s*<?(\S+)", re.M)
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+# attr_list syntax ({: key=value}) that would set an event handler or a link target on the element
+_ATTR_LIST = re.compile(r"\{:?[^{}\n]*?(?<![\w-])(on[a-z]+|href|src|srcdoc|action|formaction|xlink:href)\s*=[^{}\n]*\}", re.I)
+_CODE_SPAN = re.compile(r"(`+)[\s\S]*?\1")
+_LANGUAGE = re.compile(r"^[A-Za-z0-9_+#.-]+$")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -37,12 +41,24 @@ def _check_url(value: str) -> str:
 
 
 def _check_markdown(value: str) -> str:
-    """Reject links in free text whose scheme could run code in a reader's browser."""
-    for match in _MD_LINK_TARGET.finditer(value):
+    """Reject what in free text could run code in a reader's browser: odd link schemes, attribute lists.
+
+    Raw HTML needs no rule here: the renderer escapes it, so `<script>` shows as text.
+    """
+    prose = _CODE_SPAN.sub("", value)  # `{onclick=...}` in backticks is only shown
+    for match in _MD_LINK_TARGET.finditer(prose):
         target = match.group(1) or match.group(2) or ""
         scheme = _SCHEME.match(target)
         if scheme and scheme.group(1).lower() not in ("http", "https", "mailto"):
-            raise ValueError(f"links in text must be http(s) or mailto, found {target!r}")
+            raise ValueError(f"links in text must be http(s) or mailto, found a '{scheme.group(1)}:' link")
+    if attrs := _ATTR_LIST.search(prose):
+        raise ValueError(f"text cannot set the HTML attribute '{attrs.group(1)}' with {{...}}, found {attrs.group(0)!r}")
+    return value
+
+
+def _check_language(value: str) -> str:
+    if not _LANGUAGE.match(value):
+        raise ValueError(f"expected a language name such as python or bash (letters, digits, + # . _ -), found {value!r}")
     return value
 
 
@@ -66,11 +82,13 @@ def _link(value: object) -> object:
     return {"url": value} if isinstance(value, str) else value
 
 
-Url = Annotated[str, AfterValidator(_check_url)]
+Url = Annotated[str, AfterValidator(_check_url),
+                Field(json_schema_extra={"format": "uri", "pattern": r"^https?://\S+$"})]
+# Every text a page shows goes through Markdown (titles and tags too), so every text gets the same checks.
 Markdown = Annotated[str, AfterValidator(_check_markdown)]
 HHMM = Annotated[str, AfterValidator(_check_hhmm)]
 PersonId = Annotated[str, Field(pattern=PERSON_ID.pattern, description="A person id from data/people.yml")]
-Slug = Annotated[str, Field(pattern=_SLUG.pattern)]
+Slug = Annotated[str, Field(pattern=SLUG.pattern)]
 
 
 class Strict(BaseModel):
@@ -81,7 +99,7 @@ class Link(Strict):
     """A link, optionally with the label the notes gave it (论文链接, GitHub 项目链接...)."""
 
     url: Url
-    label: str | None = None
+    label: Markdown | None = None
 
 
 LinkRef = Annotated[Link, BeforeValidator(_link, json_schema_input_type=Link | Url)]
@@ -90,7 +108,7 @@ LinkRef = Annotated[Link, BeforeValidator(_link, json_schema_input_type=Link | U
 class Point(Strict):
     """One labelled bullet of an item summary, e.g. 动机 / 方法 / 优势."""
 
-    label: str | None = None
+    label: Markdown | None = None
     text: Markdown
 
 
@@ -103,7 +121,7 @@ class Item(Strict):
     points: list[Point] = []
     source: Url | None = Field(None, description="Where the item was taken from; shown as from-<url>")
     by: PersonId | None = Field(None, description="Who contributed the item")
-    tags: list[str] = []
+    tags: list[Markdown] = []
 
 
 class News(Strict):
@@ -141,8 +159,8 @@ class Classics(Strict):
 
 
 class CodeBlock(Strict):
-    language: str = "python"
-    title: str | None = None
+    language: Annotated[str, AfterValidator(_check_language), Field(json_schema_extra={"pattern": _LANGUAGE.pattern})] = "python"
+    title: Markdown | None = None
     code: str
 
 
@@ -166,7 +184,7 @@ class Question(Strict):
     details: Markdown | None = None
     by: PersonId | None = None
     answers: list[Answer] = []
-    tags: list[str] = []
+    tags: list[Markdown] = []
 
 
 class Discussion(Strict):
@@ -174,7 +192,7 @@ class Discussion(Strict):
     body: Markdown | None = None
     links: list[LinkRef] = []
     by: PersonId | None = None
-    tags: list[str] = []
+    tags: list[Markdown] = []
 
 
 class FreeTalk(Strict):
@@ -192,7 +210,7 @@ class Plan(Strict):
 
 class Video(Strict):
     url: Url
-    title: str | None = None
+    title: Markdown | None = None
     start: Annotated[int, BeforeValidator(_seconds, json_schema_input_type=int | str),
                      Field(ge=0, description='Seconds, or "MM:SS"')] = 0
 
@@ -208,12 +226,16 @@ class Crew(Strict):
 class Episode(Strict):
     """One episode: a numbered weekly talk, or a special (番外) article with its own title."""
 
-    number: Annotated[int, Field(ge=0, le=9999)] | None = None
+    # the same rule as _numbered_or_special below, for editors
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["number"]}, {"required": ["special", "title"]}]})
+
+    # strict: "3" in quotes is text, as it is for the JSON Schema and for editors
+    number: Annotated[int, Field(ge=0, le=9999, strict=True)] | None = None
     special: Slug | None = Field(None, description="Id of a special (番外) episode; it has a title and no number")
-    title: str | None = None
+    title: Markdown | None = None
     date: dt.date | None = Field(None, description="Leave out only when the date is unknown")
     time: HHMM | None = Field(None, description="Start time when it differs from the series schedule")
-    summary: list[str] = Field([], description="本期提要: the topics of the episode")
+    summary: list[Markdown] = Field([], description="本期提要: the topics of the episode")
     crew: Crew = Crew()
     video: Video | None = None
     article: Url | None = Field(None, description="The original write-up, when the episode lives elsewhere")
@@ -298,3 +320,13 @@ class TopicAliases(Strict):
 
     name: str
     aliases: list[str] = []
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schemas of episode and series files, for editors; generated from the models above."""
+    out = {}
+    for name, model in (("episode", Episode), ("series", Series)):
+        doc = model.model_json_schema(mode="validation")
+        doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        out[f"{name}.schema.json"] = doc
+    return out
