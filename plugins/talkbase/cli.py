@@ -158,18 +158,25 @@ def build(ctx: click.Context, site_dir: Path | None, no_strict: bool) -> None:
 
 @cli.command(short_help="Preview on 127.0.0.1 with live reload.")
 @click.option("--port", "-p", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port on 127.0.0.1.")
+@click.option("--dirty", is_flag=True,
+              help="After the first build, rebuild only the pages whose Markdown changed: an edit shows in seconds "
+                   "even with hundreds of episodes, but search in the preview may miss or repeat entries of the "
+                   "changed pages until a full build.")
 @click.pass_context
-def serve(ctx: click.Context, port: int) -> None:
+def serve(ctx: click.Context, port: int, dirty: bool) -> None:
     """Preview the site on http://127.0.0.1:PORT (this machine only) with live reload.
 
     Edits to talks/, data/, templates/, notebooks/ and series.yml rebuild the pages and
     reload the browser; a problem is printed and the preview waits until it is fixed.
+    Every rebuild converts every page again; with --dirty only the pages the edit changed
+    are rebuilt (the generator rewrites only those), at the cost of a search index that
+    may be incomplete in the preview. The published site is always a full build.
     """
     config_file = _config_file(ctx)
     _load(_layout(ctx), "the preview would not build")
     from mkdocs.commands.serve import serve as mkdocs_serve
 
-    mkdocs_serve(str(config_file), dev_addr=f"127.0.0.1:{port}", livereload=True)
+    mkdocs_serve(str(config_file), dev_addr=f"127.0.0.1:{port}", livereload=True, build_type="dirty" if dirty else None)
 
 
 @cli.command(name="publish", short_help="Build strictly, then push the site to gh-pages.")

@@ -18,6 +18,9 @@ from pydantic import BaseModel, ValidationError
 MAX_BYTES = 1_000_000  # an episode is a few tens of KB; anything this large is a mistake
 MAX_NODES = 100_000  # caps alias expansion ("billion laughs") long before memory is at risk
 MAX_DEPTH = 64  # an episode nests a few levels; deeper means a recursive alias or a mistake
+_STR = "tag:yaml.org,2002:str"
+# libyaml composes about ten times faster; its messages differ, so a file it rejects is read again in Python
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -90,6 +93,8 @@ class _Builder:
         return self.build_scalar(node)
 
     def build_scalar(self, node: yaml.Node) -> Any:
+        if node.tag == _STR and isinstance(node, yaml.ScalarNode):  # most values: text needs no constructor
+            return node.value
         if not isinstance(node, yaml.ScalarNode):
             raise _Abort(node, "a key must be plain text")
         # YAML 1.1 reads 21:00 as the base-60 number 1260; a person writing a time means text.
@@ -133,6 +138,16 @@ def read_text(path: Path, root: Path, display: str) -> str:
         raise ProblemsFound([Problem(display, line, column, f"the file is not UTF-8 (byte 0x{raw[err.start]:02x}); save it as UTF-8")]) from None
 
 
+def _compose(text: str) -> yaml.Node | None:
+    """Compose with libyaml when it accepts the text (same node marks); otherwise let the Python parser raise."""
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def parse_yaml(text: str, display: str) -> Document:
     """Parse YAML text into a `Document`, turning every YAML mistake into a `Problem`."""
     for number, line in enumerate(text.splitlines(), 1):
@@ -140,7 +155,7 @@ def parse_yaml(text: str, display: str) -> Document:
         if stripped.startswith("\t"):
             raise ProblemsFound([Problem(display, number, len(line) - len(stripped) + 1, "tab used for indentation; YAML needs spaces")])
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = (mark.line + 1, mark.column + 1) if mark else (1, 1)

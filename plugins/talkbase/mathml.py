@@ -22,6 +22,8 @@ def _strip(tex: str) -> str:
 
 def to_mathml(page_html: str, warn: Callable[[str], None]) -> str:
     """Replace each arithmatex span/div by MathML; keep the TeX visible (and warn) if it cannot convert."""
+    if 'class="arithmatex"' not in page_html:  # most pages have no math: skip the scan
+        return page_html
 
     def replace(match: re.Match) -> str:
         tag, body = match.group(1), match.group(2)

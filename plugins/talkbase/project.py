@@ -182,6 +182,38 @@ def cross_check(project: Project) -> list[Problem]:
     return problems
 
 
+# Valid episodes by (path, project root): `talkbase build` validates before the plugin loads the project
+# again, and `talkbase serve` reloads talks/ on every edit; both then parse only the files that changed.
+_EPISODES: dict[tuple[Path, Path], tuple[tuple, Source]] = {}
+
+
+def _stamp(path: Path) -> tuple | None:
+    """What identifies one version of a file: where it really is, its modification time and size."""
+    try:
+        real = path.resolve(strict=True)
+        stat = real.stat()
+    except (OSError, RuntimeError):
+        return None
+    return real, stat.st_mtime_ns, stat.st_size
+
+
+def _load_episode(path: Path, layout: Layout, parsed: list[tuple[str, Document]]) -> Source:
+    """One episode, parsed and validated, or the cached result while the file is unchanged; problems are never cached."""
+    key, stamp = (path, layout.root), _stamp(path)
+    cached = _EPISODES.get(key)
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        src = cached[1]
+        parsed.append((src.display, src.doc))
+        return src
+    _EPISODES.pop(key, None)
+    display, doc = read_document(path, layout.root)
+    parsed.append((display, doc))
+    src = Source(validate_document(doc, display, Episode), path, display, doc)
+    if stamp is not None:
+        _EPISODES[key] = (stamp, src)
+    return src
+
+
 def load_project(layout: Layout, extra: Iterable[Path] = ()) -> Project:
     """Load and check everything (talks/ and any `extra` episode files); raise `ProblemsFound` listing every problem."""
     problems: list[Problem] = []
@@ -201,9 +233,7 @@ def load_project(layout: Layout, extra: Iterable[Path] = ()) -> Project:
     paths += [p for p in extra if p not in paths]
     for path in paths:
         try:
-            display, doc = read_document(path, layout.root)
-            project.parsed.append((display, doc))
-            project.sources.append(Source(validate_document(doc, display, Episode), path, display, doc))
+            project.sources.append(_load_episode(path, layout, project.parsed))
         except ProblemsFound as err:
             problems += err.problems
     problems += cross_check(project)

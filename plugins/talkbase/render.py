@@ -13,7 +13,7 @@ import math
 import posixpath
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +34,7 @@ _RAW_HTML = re.compile(r"<(?=[A-Za-z/!?])(?!(?:https?://|mailto:)[^<>\s]*>)")
 _CODE = re.compile(r"(`+)[\s\S]*?\1")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'._-]*")
+PAST_LIMIT = 10  # earlier episodes listed on an episode page; more would make every page grow with the archive
 
 
 def safe_markdown(text: str | None) -> str:
@@ -105,6 +106,20 @@ def load_labels(language: str) -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+@lru_cache(maxsize=None)
+def _relative_folder(folder: str, start: str) -> str:
+    """posixpath.relpath is slow (abspath, getcwd) and a site has few folders, so each pair is computed once."""
+    return posixpath.relpath(folder or ".", start or ".")
+
+
+@lru_cache(maxsize=4096)
+def _link_markdown(url: str, label: str | None) -> str:
+    """Renderer.link_md; cached because the same links recur on episode, topic, person and paper pages."""
+    kind = classify(url)
+    text = f"{inline(label)}：<{url}>" if label else f"<{url}>"
+    return f"{text} <small class=\"tb-kind tb-{kind.kind}\">{kind.label}</small>" if kind.kind != "web" else text
+
+
 def format_offset(seconds: int) -> str:
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
@@ -142,6 +157,7 @@ class Renderer:
         )
         self.env.filters.update(md=safe_markdown, inline=inline, offset=format_offset, fence=fence)
         self.env.globals.update(labels=self.labels, series=self.series, section_ids=SECTION_IDS)
+        self._cards: dict[int, dict[str, Any]] = {}
 
     # --- shared facts ------------------------------------------------------------------------
 
@@ -208,18 +224,26 @@ class Renderer:
     @staticmethod
     def href(page: str, target: str) -> str:
         """A relative link from one docs page to another docs file (MkDocs resolves and checks it)."""
-        return posixpath.relpath(target, posixpath.dirname(page) or ".")
+        folder, name = posixpath.split(target)
+        up = _relative_folder(folder, posixpath.dirname(page))
+        return name if up == "." else f"{up}/{name}"
 
-    def link_md(self, link: LinkRef) -> str:
+    @staticmethod
+    def link_md(link: LinkRef) -> str:
         """A link as the notes wrote it, plus what kind of link it is."""
-        kind = classify(link.url)
-        text = f"{inline(link.label)}：<{link.url}>" if link.label else f"<{link.url}>"
-        return f"{text} <small class=\"tb-kind tb-{kind.kind}\">{kind.label}</small>" if kind.kind != "web" else text
+        return _link_markdown(link.url, link.label)
 
     def episode_card(self, src: Source, page: str) -> dict[str, Any]:
-        e = src.episode
-        return {"title": self.title_of(e), "summary": self.summary_of(e), "href": self.href(page, f"talks/{e.slug}.md"),
-                "date": self.when(self.start_of(e), with_time=False), "episode": e}
+        return {**self._card_facts(src), "href": self.href(page, f"talks/{src.episode.slug}.md")}
+
+    def _card_facts(self, src: Source) -> dict[str, Any]:
+        """What a card shows apart from its link; computed once per episode, though listed on many pages."""
+        facts = self._cards.get(id(src))
+        if facts is None:
+            e = src.episode
+            facts = self._cards[id(src)] = {"title": self.title_of(e), "summary": self.summary_of(e),
+                                            "date": self.when(self.start_of(e), with_time=False), "episode": e}
+        return facts
 
     # --- pages -------------------------------------------------------------------------------
 
@@ -276,7 +300,8 @@ class Renderer:
             minutes=reading_minutes(_strings(e.model_dump(mode="json"))),
             previous=self.episode_card(sources[index - 1], page) if index > 0 else None,
             next=self.episode_card(sources[index + 1], page) if index + 1 < len(sources) else None,
-            past=[self.episode_card(s, page) for s in reversed(sources[:index])],
+            past=[self.episode_card(s, page) for s in reversed(sources[max(0, index - PAST_LIMIT):index])],
+            archive=self.href(page, "talks/index.md") if index > PAST_LIMIT else None,
             demo=self.demo_markdown(e.practice.notebook, page) if e.practice and e.practice.notebook else "",
         )
 

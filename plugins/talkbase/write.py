@@ -26,6 +26,7 @@ class WriteReport:
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # every generated file: its SHA-256, as written
 
 
 def _digest(data: bytes) -> str:
@@ -67,10 +68,10 @@ def write_tree(docs: Path, files: dict[str, str | bytes]) -> WriteReport:
                              f"instead, then delete this file")
     if conflicts:
         raise ConflictError("\n".join(conflicts))
-    report = WriteReport()
+    report = WriteReport(digests={rel: _digest(data) for rel, data in sorted(encoded.items())})
     for rel, data in encoded.items():
         path = docs / rel
-        if path.exists() and owned.get(rel) == _digest(data) or (path.exists() and path.read_bytes() == data):
+        if path.exists() and owned.get(rel) == report.digests[rel] or (path.exists() and path.read_bytes() == data):
             report.unchanged += 1
         else:
             atomic_write(path, data)
@@ -79,7 +80,6 @@ def write_tree(docs: Path, files: dict[str, str | bytes]) -> WriteReport:
         if rel not in encoded:
             (docs / rel).unlink(missing_ok=True)
             report.removed.append(rel)
-    new_manifest = {rel: _digest(data) for rel, data in sorted(encoded.items())}
-    if new_manifest != owned:
-        atomic_write(manifest_path, json.dumps(new_manifest, indent=1, ensure_ascii=False).encode("utf-8"))
+    if report.digests != owned:
+        atomic_write(manifest_path, json.dumps(report.digests, indent=1, ensure_ascii=False).encode("utf-8"))
     return report
