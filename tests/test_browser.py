@@ -294,7 +294,6 @@ def test_video_is_embedded_and_linked_at_its_start(open_page):
     expect(page.locator("article").get_by_text("精准空降到 10:10")).to_be_visible()
 
 
-@pytest.mark.xfail(strict=False, reason="notebook section not yet rendered")
 def test_the_notebook_plot_loads(open_page):
     page = open_page("talks/003/").page
     # <img> inside <section id="practice">, or after <h2 id="practice"> and before the next <h2>

@@ -62,6 +62,11 @@ class Notebook:
     path: Path
     freeze: Path
 
+    @classmethod
+    def at(cls, path: Path, folder: Path) -> Notebook:
+        """The notebook at `path`, frozen under `folder`/_freeze/<name>."""
+        return cls(path.stem, path, folder / FREEZE_DIR / path.stem)
+
     def read(self) -> nbformat.NotebookNode:
         return nbformat.read(self.path, as_version=4)
 
@@ -74,7 +79,7 @@ class Freshness:
 
 
 def notebooks(folder: Path) -> list[Notebook]:
-    return [Notebook(p.stem, p, folder / FREEZE_DIR / p.stem) for p in sorted(folder.glob("*.ipynb"))]
+    return [Notebook.at(p, folder) for p in sorted(folder.glob("*.ipynb"))]
 
 
 def find(folder: Path, names: list[str]) -> list[Notebook]:
@@ -187,6 +192,7 @@ def _replace_freeze(notebook: Notebook, nb: nbformat.NotebookNode, record: dict)
     """Write the new freeze beside the old one, then swap, so a crash leaves one whole freeze."""
     notebook.freeze.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{notebook.name}.", dir=notebook.freeze.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a freeze is shared content
     nbformat.write(nb, tmp / EXECUTED)
     (tmp / RECORD).write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     old = notebook.freeze.with_name(f".{notebook.name}.old")
@@ -252,7 +258,9 @@ def render_freeze(notebook: Notebook, asset_dir: str) -> RenderedDemo | None:
                 if "image/png" in data:
                     name = f"{asset_dir}/cell{index + 1}-{k + 1}.png"
                     files[name] = base64.b64decode(_text(data["image/png"]))
-                    alt = _text(data.get("text/plain", "")).strip("<>") or f"{notebook.name} output {index + 1}"
+                    plain = _text(data.get("text/plain", ""))
+                    # matplotlib's text form ("<Figure size ...>") describes nothing a reader needs
+                    alt = plain if plain and not plain.startswith("<") else f"Output of cell {index + 1} of {notebook.path.name}"
                     outputs.append({"kind": "image", "path": name, "alt": alt})
                 elif "text/markdown" in data:
                     outputs.append({"kind": "markdown", "text": _text(data["text/markdown"])})
