@@ -474,7 +474,7 @@ def test_one_h1_and_no_skipped_heading_levels(crawl):
             if level > before + 1:
                 problems.append(f"{path or '/'}: <h{level}> {name} follows an <h{before}>")
     assert not problems, "\n".join(problems)
-    assert max(level for level, _ in crawl["talks/003/"]["headings"]) == 4  # the check saw the deep headings
+    assert max(level for level, _ in crawl["talks/003/"]["headings"]) >= 4  # the check saw the deep headings
 
 
 def test_images_have_alt_text(crawl):
