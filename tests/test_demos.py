@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, build, make_project
+from conftest import build, make_project
 
 from talkbase import demos
 from talkbase.publish import BuildFailed

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from talkbase import feeds
-from talkbase.demos import FREEZE_DIR, Notebook, RenderedDemo, render_freeze
+from talkbase.demos import Notebook, RenderedDemo, render_freeze
 from talkbase.project import Layout, Project, load_project
 from talkbase.render import Renderer, SiteOptions
 from talkbase.write import WriteReport, write_tree
@@ -31,7 +31,7 @@ def frozen_demos(project: Project, warnings: list[str]) -> tuple[dict[str, Rende
         if not ref or ref in demos:
             continue
         path = project.layout.root / ref
-        notebook = Notebook(path.stem, path, project.layout.notebooks / FREEZE_DIR / path.stem)
+        notebook = Notebook.at(path, project.layout.notebooks)
         demo = render_freeze(notebook, f"assets/demos/{path.stem}")
         demos[ref] = demo
         if demo is None:
