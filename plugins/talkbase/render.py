@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -27,13 +27,14 @@ from talkbase.links import bilibili_start, classify
 from talkbase.outline import SECTION_IDS, outline
 from talkbase.load import Problem, ProblemsFound
 from talkbase.project import Project, Source
-from talkbase.schema import Episode, LinkRef, Series
+from talkbase.schema import Episode, LinkRef, Series, Weekday
 
 # `<` that would open an HTML tag, comment or processing instruction; autolinks <https://...> stay
 _RAW_HTML = re.compile(r"<(?=[A-Za-z/!?])(?!(?:https?://|mailto:)[^<>\s]*>)")
 _CODE = re.compile(r"(`+)[\s\S]*?\1")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'._-]*")
+WEEKDAYS = get_args(Weekday)  # Monday first, as datetime.weekday() counts
 PAST_LIMIT = 10  # earlier episodes listed on an episode page; more would make every page grow with the archive
 
 
@@ -188,7 +189,7 @@ class Renderer:
         """The next regular session after now, or an earlier future-dated episode."""
         now = self.now()
         slot = self.slot_for(now.date())
-        weekday = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].index(slot.weekday)
+        weekday = WEEKDAYS.index(slot.weekday)
         hour, minute = map(int, slot.time.split(":"))
         day = now.date() + dt.timedelta(days=(weekday - now.weekday()) % 7)
         candidate = dt.datetime.combine(day, dt.time(hour, minute), self.tz)
@@ -216,8 +217,7 @@ class Renderer:
 
     def schedule_line(self) -> str:
         slot = self.slot_for(self.now().date())
-        weekday = self.labels["weekdays"][
-            ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].index(slot.weekday)]
+        weekday = self.labels["weekdays"][WEEKDAYS.index(slot.weekday)]
         line = self.labels["schedule_line"].format(weekday=weekday, time=slot.time, timezone=self.series.schedule.timezone)
         return f"{line}，{self.series.schedule.note}" if self.series.schedule.note else line
 
