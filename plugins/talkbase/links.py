@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qs, urlsplit
 
 _ARXIV = re.compile(r"^/(?:abs|pdf|html)/((?:\d{4}\.\d{4,5})|(?:[a-z-]+(?:\.[A-Z]{2})?/\d{7}))(?:v\d+)?(?:\.pdf)?/?$")
@@ -17,6 +18,7 @@ class LinkKind:
     label: str  # what a reader sees beside the link
 
 
+@lru_cache(maxsize=1 << 16)  # a link is classified for its episode page, the indexes and every page that lists it
 def classify(url: str) -> LinkKind:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().removeprefix("www.")

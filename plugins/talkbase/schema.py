@@ -27,6 +27,7 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _ATTR_LIST = re.compile(r"\{:?[^{}\n]*?(?<![\w-])(on[a-z]+|href|src|srcdoc|action|formaction|xlink:href)\s*=[^{}\n]*\}", re.I)
 _CODE_SPAN = re.compile(r"(`+)[\s\S]*?\1")
 _LANGUAGE = re.compile(r"^[A-Za-z0-9_+#.-]+$")
+_WHITESPACE = re.compile(r"\s")  # the same characters as str.isspace()
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -35,7 +36,7 @@ PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 def _check_url(value: str) -> str:
     if not value.startswith(SAFE_SCHEMES):
         raise ValueError(f"expected an http:// or https:// link, found {value!r}")
-    if any(c.isspace() for c in value):
+    if _WHITESPACE.search(value):
         raise ValueError(f"a link cannot contain spaces or line breaks, found {value!r}")
     return value
 
