@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from talkbase import feeds
 from talkbase.demos import Notebook, RenderedDemo, render_freeze
-from talkbase.project import Layout, Project, load_project
+from talkbase.project import Layout, Project, collector_paused, load_project
 from talkbase.render import Renderer, SiteOptions
 from talkbase.write import WriteReport, write_tree
 
@@ -48,11 +48,12 @@ def frozen_demos(project: Project, warnings: list[str]) -> tuple[dict[str, Rende
 def render_all(project: Project, options: SiteOptions, warnings: list[str] | None = None) -> dict[str, str | bytes]:
     """Every generated file under docs/, by relative path; problems worth a warning go to `warnings`."""
     demos, files = frozen_demos(project, warnings if warnings is not None else [])
-    renderer = Renderer(project, options, demos)
-    files.update(renderer.pages())
-    files["calendar.ics"] = feeds.calendar(renderer, options.site_url)
-    if options.site_url:  # a feed needs absolute links
-        files["feed.xml"] = feeds.atom(renderer, options.site_url)
+    with collector_paused():
+        renderer = Renderer(project, options, demos)
+        files.update(renderer.pages())
+        files["calendar.ics"] = feeds.calendar(renderer, options.site_url)
+        if options.site_url:  # a feed needs absolute links
+            files["feed.xml"] = feeds.atom(renderer, options.site_url)
     return files
 
 

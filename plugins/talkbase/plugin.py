@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -11,11 +12,12 @@ from pathlib import Path
 import watchdog.events
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 
 from talkbase.config import TalkbaseConfig
 from talkbase.generate import generate
 from talkbase.load import ProblemsFound
+from talkbase import forked, parallel
 from talkbase.mathml import to_mathml
 from talkbase.project import Layout
 from talkbase.render import SiteOptions
@@ -43,6 +45,27 @@ class _MemoJieba:
     def __getattr__(self, name):
         self._memo.cache_clear()
         return getattr(self._module, name)
+
+
+def _material_search(config):
+    """mkdocs-material's search plugin, if the site uses it."""
+    for plugin in config.plugins.values():
+        if type(plugin).__module__.startswith("material.plugins.search") and hasattr(plugin, "search_index"):
+            return plugin
+    return None
+
+
+def _merge_search_index(search, rebuilt: set[str], alive: set[str]) -> None:
+    """After a dirty rebuild the search index holds only the pages rebuilt; material merges in the previous
+    index by dropping the entries of the first rebuilt page only (it expects one page per rebuild). A talkbase
+    edit rebuilds several (the episode, its neighbours, topic and people pages), so merge here: the previous
+    entries of every page not rebuilt and still there, then the new ones. Material then has nothing to merge."""
+    previous = getattr(search, "search_index_prev", None)
+    if previous is None:
+        return
+    kept = [e for e in previous.entries if (url := e["location"].split("#")[0]) not in rebuilt and url in alive]
+    search.search_index.entries = kept + search.search_index.entries
+    search.search_index_prev = None
 
 
 def _memoize_search_segmentation() -> None:
@@ -84,10 +107,18 @@ class _DocsWatch(watchdog.events.FileSystemEventHandler):
 
 class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
     report: WriteReport | None = None  # what the last generation wrote into docs/
+    dirty = serving = False
+    rebuilt: set[str] = set()  # URLs of the pages this build renders
+    alive: set[str] = set()  # URLs of every page of the site
+
+    def __init__(self):
+        super().__init__()
+        self.helpers: list[parallel.PageConversion | parallel.SearchIndexing] = []  # second-process work in this build
 
     def on_startup(self, *, command, dirty):
         logging.getLogger("jieba").setLevel(logging.WARNING)  # its dictionary-loading chatter is not a build event
         _memoize_search_segmentation()
+        self.dirty, self.serving = dirty, command == "serve"
 
     def layout(self, config) -> Layout:
         opts = self.config
@@ -108,12 +139,54 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
         report = self.report = result.report
         log.info(f"{len(result.project.sources)} episodes: {len(report.written)} pages written, "
                  f"{report.unchanged} unchanged, {len(report.removed)} removed")
+        # The project and its pages live until the build ends: keep the cycle collector off them. After a build
+        # they stay frozen, so the collection at exit does not walk them either; serving unfreezes.
+        gc.freeze()
         return config
 
     def on_files(self, files, config):
         self.total = len(files.documentation_pages())
         self.done = 0
         return files
+
+    @event_priority(-100)  # last, right before MkDocs converts the pages
+    def on_nav(self, nav, config, files):
+        pages = self._pages(files)
+        if self.config.parallel and forked.worthwhile(len(pages)):
+            self.helpers.append(parallel.PageConversion(pages, config, files))
+        return nav
+
+    @event_priority(-100)  # last, right before MkDocs renders the pages with the theme (and indexes them)
+    def on_env(self, env, config, files):
+        self._stop_helpers()  # every page is converted by now
+        pages, search = self._pages(files), _material_search(config)
+        self.rebuilt = {page.url for page in pages}
+        self.alive = {f.page.url for f in files.documentation_pages() if f.page is not None}
+        if search is not None and self.config.parallel and forked.worthwhile(len(pages)):
+            self.helpers.append(parallel.SearchIndexing(pages, search.search_index))
+        return env
+
+    @event_priority(100)  # first: every page is indexed by now, and the search plugin writes the index next
+    def on_post_build(self, config):
+        self._stop_helpers()
+        if (search := _material_search(config)) is not None:
+            _merge_search_index(search, self.rebuilt, self.alive)
+        if self.serving:
+            gc.unfreeze()  # what this build leaves behind can be collected before the next one
+
+    def on_build_error(self, error):
+        self._stop_helpers()
+        gc.unfreeze()
+
+    def _pages(self, files) -> list:
+        """The pages this build converts and renders (a dirty build skips unmodified ones)."""
+        return [f.page for f in files.documentation_pages() if f.page is not None and not (self.dirty and not f.is_modified())]
+
+    def _stop_helpers(self) -> None:
+        for helper in self.helpers:
+            helper.close()
+            log.debug(f"{type(helper).__name__}: {helper.helper.used} of {len(helper.pages)} pages done in a second process")
+        self.helpers = []
 
     def on_page_markdown(self, markdown, page, config, files):
         """Report progress every tenth of the pages, so a build of hundreds of episodes shows it is moving."""

@@ -13,9 +13,9 @@ import math
 import posixpath
 import re
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from importlib import resources
-from typing import Any, get_args
+from typing import Any, Callable, get_args
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -23,10 +23,11 @@ import yaml
 
 from talkbase import index
 from talkbase.demos import RenderedDemo
+from talkbase.forked import Helper, worthwhile
 from talkbase.links import bilibili_start, classify
 from talkbase.outline import SECTION_IDS, outline
 from talkbase.load import Problem, ProblemsFound
-from talkbase.project import Project, Source
+from talkbase.project import Project, Source, file_stamp
 from talkbase.schema import Episode, LinkRef, Series, Weekday
 
 # `<` that would open an HTML tag, comment or processing instruction; autolinks <https://...> stay
@@ -40,8 +41,8 @@ PAST_LIMIT = 10  # earlier episodes listed on an episode page; more would make e
 
 def safe_markdown(text: str | None) -> str:
     """Keep Markdown, escape raw HTML outside code spans (so `<script>` shows as text)."""
-    if not text:
-        return ""
+    if not text or "<" not in text:  # no tag can open without one: most text takes this path
+        return text or ""
     out, last = [], 0
     for code in _CODE.finditer(text):
         out.append(_RAW_HTML.sub("&lt;", text[last:code.start()]))
@@ -54,6 +55,17 @@ def safe_markdown(text: str | None) -> str:
 def inline(text: str | None) -> str:
     """Safe Markdown on one line, for headings and list entries."""
     return " ".join(safe_markdown(text).split())
+
+
+class Record(dict):
+    """A dict whose keys templates read as attributes (`card.title`) directly; Jinja would otherwise try the
+    attribute, fail with an exception, then try the key, for every use on every page."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def fence(code: str) -> str:
@@ -143,7 +155,7 @@ class Renderer:
         self.demos = demos or {}
         self.series: Series = project.series
         self.options = options
-        self.labels = load_labels(self.series.language)
+        self.labels = Record(load_labels(self.series.language))
         self.tz = ZoneInfo(self.series.schedule.timezone)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(project.layout.templates),
@@ -233,8 +245,8 @@ class Renderer:
         """A link as the notes wrote it, plus what kind of link it is."""
         return _link_markdown(link.url, link.label)
 
-    def episode_card(self, src: Source, page: str) -> dict[str, Any]:
-        return {**self._card_facts(src), "href": self.href(page, f"talks/{src.episode.slug}.md")}
+    def episode_card(self, src: Source, page: str) -> Record:
+        return Record(self._card_facts(src), href=self.href(page, f"talks/{src.episode.slug}.md"))
 
     def _card_facts(self, src: Source) -> dict[str, Any]:
         """What a card shows apart from its link; computed once per episode, though listed on many pages."""
@@ -289,7 +301,7 @@ class Renderer:
                 f"{e.video.url}{'&' if '?' in e.video.url else '?'}t={start}"
             embed = (f"https://player.bilibili.com/player.html?bvid={kind.key}&autoplay=0&t={start}"
                      if kind.kind == "bilibili" else None)
-            video = {"title": e.video.title or self.title_of(e), "jump": jump, "embed": embed, "start": start}
+            video = Record(title=e.video.title or self.title_of(e), jump=jump, embed=embed, start=start)
         edit_url = None
         if self.series.repo_url:
             edit_url = f"{self.series.repo_url.rstrip('/')}/edit/{self.series.edit_branch}/{src.display}"
@@ -334,41 +346,102 @@ class Renderer:
             years.setdefault(year, []).append(self.episode_card(src, page))
         return self.render("archive.md.j2", page, years=years)
 
-    def ref(self, ref: index.Ref, page: str) -> dict[str, Any]:
-        return {"href": self.href(page, ref.target), "title": ref.title, "role": ref.role,
-                "episode": self.episode_card(ref.source, page)}
+    def ref(self, ref: index.Ref, page: str) -> Record:
+        return Record(href=self.href(page, ref.target), title=ref.title, role=ref.role,
+                      episode=self.episode_card(ref.source, page))
 
-    def knowledge_pages(self) -> dict[str, str]:
+    def knowledge_pages(self) -> list[Job]:
         """Topic, people and paper pages: every list newest first, every link to an exact anchor."""
         k = self.knowledge
-        out = {}
         topics = sorted(k.topics.values(), key=lambda t: (-len(t.episodes), t.name.casefold()))
-        out["topics/index.md"] = self.render("topics.md.j2", "topics/index.md", topics=[
-            {"name": t.name, "href": f"{t.slug}.md", "episodes": len(t.episodes), "entries": len(t.refs)} for t in topics])
-        for t in topics:
-            page = f"topics/{t.slug}.md"
-            out[page] = self.render("topic.md.j2", page, name=t.name,
-                                    episodes=[self.episode_card(s, page) for s in t.episodes],
-                                    refs=[self.ref(r, page) for r in t.refs])
         people = sorted(k.people.values(), key=lambda p: (-len(p.episodes), p.pid))
-        out["people/index.md"] = self.render("people.md.j2", "people/index.md", people=[
-            {"name": self.person_name(p.pid), "href": f"{p.pid}.md", "episodes": len(p.episodes)} for p in people])
-        for p in people:
-            page = f"people/{p.pid}.md"
-            info = self.project.people.get(p.pid)
-            out[page] = self.render("person.md.j2", page, name=self.person_name(p.pid), pid=p.pid,
-                                    aliases=info.aliases if info else [], links=info.links if info else [],
-                                    refs=[self.ref(r, page) for r in p.refs])
-        out["papers.md"] = self.render("papers.md.j2", "papers.md", papers=[
-            {"id": paper.arxiv_id, "urls": paper.urls, "refs": [self.ref(r, "papers.md") for r in paper.refs]}
-            for paper in k.papers.values()])
-        return out
+        jobs = [Job("topics/index.md", None, lambda: self.render("topics.md.j2", "topics/index.md", topics=[
+            Record(name=t.name, href=f"{t.slug}.md", episodes=len(t.episodes), entries=len(t.refs)) for t in topics]))]
+        jobs += [Job(f"topics/{t.slug}.md", _inputs(t.name, t.episodes, t.refs), partial(self.topic_page, t)) for t in topics]
+        jobs.append(Job("people/index.md", None, lambda: self.render("people.md.j2", "people/index.md", people=[
+            Record(name=self.person_name(p.pid), href=f"{p.pid}.md", episodes=len(p.episodes)) for p in people])))
+        jobs += [Job(f"people/{p.pid}.md", _inputs(p.pid, [], p.refs), partial(self.person_page, p)) for p in people]
+        jobs.append(Job("papers.md", None, lambda: self.render("papers.md.j2", "papers.md", papers=[
+            Record(id=paper.arxiv_id, urls=paper.urls, refs=[self.ref(r, "papers.md") for r in paper.refs])
+            for paper in k.papers.values()])))
+        return jobs
+
+    def topic_page(self, t: index.Topic) -> str:
+        page = f"topics/{t.slug}.md"
+        return self.render("topic.md.j2", page, name=t.name, episodes=[self.episode_card(s, page) for s in t.episodes],
+                           refs=[self.ref(r, page) for r in t.refs])
+
+    def person_page(self, p: index.PersonRecord) -> str:
+        page, info = f"people/{p.pid}.md", self.project.people.get(p.pid)
+        return self.render("person.md.j2", page, name=self.person_name(p.pid), pid=p.pid,
+                           aliases=info.aliases if info else [], links=info.links if info else [],
+                           refs=[self.ref(r, page) for r in p.refs])
+
+    def episode_jobs(self) -> list[Job]:
+        sources = self.project.sources
+        jobs = []
+        for i, src in enumerate(sources):
+            shown = sources[max(0, i - PAST_LIMIT):i + 2]  # the page itself, its neighbours and the past list
+            inputs = None if src.episode.practice and src.episode.practice.notebook else \
+                _inputs(min(i, PAST_LIMIT + 1), shown, [])  # a notebook's frozen run is an input with no stamp
+            jobs.append(Job(f"talks/{src.episode.slug}.md", inputs, partial(self.episode_page, i)))
+        return jobs
+
+    @cached_property
+    def fingerprint(self) -> tuple:
+        """What every page depends on besides its own episodes: series, people and topic files, templates,
+        options, and the topic names that exist (a tag links to its topic page only if there is one)."""
+        layout = self.project.layout
+        files = [layout.series, layout.data / "people.yml", layout.data / "topics.yml",
+                 *sorted(layout.templates.glob("*.j2"))]
+        return (tuple(file_stamp(f) for f in files), self.options.site_url, tuple(sorted(self.knowledge.aliases.items())),
+                tuple(sorted(self.knowledge.topics)))
 
     def pages(self) -> dict[str, str]:
-        """Every generated Markdown page, keyed by its path under docs/."""
-        out = {"index.md": self.home_page(), "talks/index.md": self.archive_page()}
-        for i, src in enumerate(self.project.sources):
-            out[f"talks/{src.episode.slug}.md"] = self.episode_page(i)
-        out.update(self.knowledge_pages())
-        return out
+        """Every generated Markdown page, keyed by its path under docs/. A page whose inputs are those of the
+        last render in this process (`talkbase serve` after an edit) is not rendered again; on a large site a
+        forked helper renders part of the rest on a second core (`forked.py`). The pages are the same either way."""
+        jobs = [Job("index.md", None, self.home_page), Job("talks/index.md", None, self.archive_page)]
+        jobs += self.episode_jobs() + self.knowledge_pages()
+        root = self.project.layout.root
+        out: dict[str, str] = {}
+        todo = []
+        for job in jobs:
+            key = None if job.inputs is None else (self.fingerprint, job.inputs)
+            last = _RENDERED.get((root, job.path))
+            if key is not None and last is not None and last[0] == key:
+                out[job.path] = last[1]
+            else:
+                todo.append((job, key))
+        helper = Helper(len(todo), lambda i: todo[i][0].make()) if worthwhile(len(todo)) else None
+        try:
+            for i, (job, key) in enumerate(todo):
+                got = helper.take(i) if helper else None
+                out[job.path] = got.value if got else job.make()
+                if key is not None:
+                    _RENDERED[(root, job.path)] = (key, out[job.path])
+        finally:
+            if helper:
+                helper.close()
+        return {job.path: out[job.path] for job in jobs}
 
+
+@dataclass
+class Job:
+    """One page to render: its path under docs/, what its content depends on (None: always render), how."""
+
+    path: str
+    inputs: tuple | None
+    make: Callable[[], str]
+
+
+def _inputs(name: str | int, sources: list[Source], refs: list[index.Ref]) -> tuple | None:
+    """A page's own inputs: the versions of the episode files it shows; None if one has no known version."""
+    stamps = tuple(s.stamp for s in sources) + tuple((r.source.stamp, r.anchor, r.title, r.role) for r in refs)
+    if any(s is None for s in stamps[:len(sources)]) or any(r[0] is None for r in stamps[len(sources):]):
+        return None
+    return name, stamps
+
+
+# The last render of each page in this process, by (project root, page path), with the inputs it had
+_RENDERED: dict[tuple[Path, str], tuple[tuple, str]] = {}

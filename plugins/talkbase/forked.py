@@ -1,0 +1,148 @@
+"""Share a list of independent jobs with a forked helper process, so a second core does half of them.
+
+The helper takes jobs from the end of the list while this process works from the start; they meet
+in the middle, whichever is faster doing more, so it pays off even when this process has other
+work in between. Results come back through a pipe; what the helper logged while doing a job is
+logged again here when the result is used. Used for rendering pages (`render.py`) and for MkDocs'
+own slow passes (`parallel.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mmap
+import os
+import pickle
+import select
+import struct
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable
+
+MIN_JOBS = 100  # below this the work takes a second or two and a second process would not pay for itself
+_SLOT = struct.Struct("q")  # shared memory holds two: the item this process is at, the item the helper has taken
+_OURS_AT, _HELPER_AT = 0, _SLOT.size
+_LENGTH = struct.Struct("Q")  # each result goes through the pipe as its length, then its pickle
+
+
+def worthwhile(jobs: int) -> bool:
+    """Only on Linux (fork is safe there and the helper inherits everything loaded), with a core to spare."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return sys.platform.startswith("linux") and jobs >= MIN_JOBS and cores >= 2
+
+
+def digest(*texts: str) -> bytes:
+    return hashlib.blake2b("\0".join(texts).encode("utf-8"), digest_size=16).digest()
+
+
+class _Capture(logging.Handler):
+    """In the helper: keep what the work logs, to be logged again in the build's process. It listens on the
+    root logger and on MkDocs' (which may not pass records on); a record reaching both is kept once."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.records: list[tuple[str, int, str]] = []
+        self._last: logging.LogRecord | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record is not self._last:
+            self._last = record
+            self.records.append((record.name, record.levelno, record.getMessage()))
+
+
+@dataclass
+class Delivery:
+    """A helper's result for one item, with what it logged while working on it."""
+
+    value: Any
+    records: list[tuple[str, int, str]]
+
+    def replay(self) -> None:
+        for name, level, message in self.records:
+            logging.getLogger(name).log(level, message)
+
+
+class Helper:
+    """Runs `job(i)` for i = count-1, count-2, ... in a forked process until it meets this process,
+    which calls `take(i)` for i = 0, 1, ... and does the work itself whenever `take` returns None."""
+
+    def __init__(self, count: int, job: Callable[[int], Any]):
+        self.count, self.used = count, 0
+        self._results: dict[int, Delivery] = {}
+        self._shared = mmap.mmap(-1, 2 * _SLOT.size)
+        _SLOT.pack_into(self._shared, _OURS_AT, -1)
+        _SLOT.pack_into(self._shared, _HELPER_AT, count)
+        read_fd, write_fd = os.pipe()
+        self._pid = os.fork()
+        if self._pid == 0:  # the helper: never returns
+            os.close(read_fd)
+            self._work(write_fd, job)
+        os.close(write_fd)
+        self._fd: int | None = read_fd
+        self._buffer, self._open = bytearray(), True
+
+    def _work(self, write_fd: int, job: Callable[[int], Any]) -> None:
+        code = 0
+        try:
+            capture = _Capture()
+            for logger in (logging.getLogger(), logging.getLogger("mkdocs")):
+                for handler in list(logger.handlers):
+                    logger.removeHandler(handler)
+                logger.addHandler(capture)
+            with os.fdopen(write_fd, "wb") as out:
+                for i in range(self.count - 1, -1, -1):
+                    if i <= _SLOT.unpack_from(self._shared, _OURS_AT)[0]:
+                        break  # the build's process got here first
+                    _SLOT.pack_into(self._shared, _HELPER_AT, i)
+                    capture.records = []
+                    try:
+                        value = job(i)
+                    except Exception:  # the build's process meets the same error and reports it as usual
+                        value = None
+                    data = pickle.dumps((i, value, capture.records), protocol=pickle.HIGHEST_PROTOCOL)
+                    out.write(_LENGTH.pack(len(data)) + data)
+                    out.flush()
+        except BaseException:  # the build's process does whatever the helper did not deliver
+            code = 1
+        finally:
+            os._exit(code)
+
+    def take(self, i: int) -> Delivery | None:
+        """Item i's result if the helper has done it or is doing it; None when this process should do it."""
+        _SLOT.pack_into(self._shared, _OURS_AT, i)
+        self._receive(wait=False)
+        while i not in self._results and self._open and _SLOT.unpack_from(self._shared, _HELPER_AT)[0] <= i:
+            self._receive(wait=True)  # the helper has taken item i (or gone past it): its result is on the way
+        found = self._results.pop(i, None)
+        return found if found is not None and found.value is not None else None
+
+    def _receive(self, wait: bool) -> None:
+        """Take every complete result that has arrived; with `wait`, block until at least one has."""
+        while self._open and (wait or select.select([self._fd], [], [], 0)[0]):
+            chunk = os.read(self._fd, 1 << 20)
+            if not chunk:  # the helper is done (or died): this process does what is left
+                self._open = False
+                return
+            self._buffer += chunk
+            while len(self._buffer) >= _LENGTH.size:
+                (size,) = _LENGTH.unpack_from(self._buffer)
+                if len(self._buffer) < _LENGTH.size + size:
+                    break
+                i, value, records = pickle.loads(self._buffer[_LENGTH.size:_LENGTH.size + size])
+                del self._buffer[:_LENGTH.size + size]
+                self._results[i] = Delivery(value, records)
+                wait = False
+
+    def close(self) -> None:
+        """Stop the helper if it is still busy and reap it."""
+        if self._fd is None:
+            return
+        try:
+            os.kill(self._pid, 9)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self._pid, 0)
+        os.close(self._fd)
+        self._fd, self._open = None, False
+        self._results.clear()

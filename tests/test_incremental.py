@@ -1,0 +1,63 @@
+"""Rendering again in the same process (what `talkbase serve` does after an edit) reuses the pages
+whose inputs did not change, and gives exactly the pages a fresh render gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from conftest import make_project
+from talkbase import project as project_module
+from talkbase import render as render_module
+from talkbase.generate import render_all
+from talkbase.project import Layout, load_project
+from talkbase.render import SiteOptions
+
+OPTIONS = SiteOptions(site_url="https://example.org/", now=dt.datetime(2026, 11, 27, tzinfo=dt.timezone.utc))
+
+
+def fresh_render(layout: Layout) -> dict:
+    """What a new process would render: nothing remembered."""
+    project_module._EPISODES.clear()
+    render_module._RENDERED.clear()
+    return render_all(load_project(layout), OPTIONS)
+
+
+def counting_renders(monkeypatch) -> list[str]:
+    rendered: list[str] = []
+    real = render_module.Renderer.render
+
+    def render(self, template, page, **extra):
+        rendered.append(page)
+        return real(self, template, page, **extra)
+
+    monkeypatch.setattr(render_module.Renderer, "render", render)
+    return rendered
+
+
+def test_an_edit_renders_only_the_pages_that_show_it(tmp_path, monkeypatch):
+    layout = Layout.at(make_project(tmp_path / "project"))
+    fresh_render(layout)
+    episode = layout.talks / "002.yaml"
+    text = episode.read_text(encoding="utf-8")
+    assert "/p/641285737" in text
+    episode.write_text(text.replace("/p/641285737", "/p/641285738"), encoding="utf-8")  # shown on every card of 002
+
+    rendered = counting_renders(monkeypatch)
+    again = render_all(load_project(layout), OPTIONS)
+    assert "talks/002.md" in rendered and "talks/003.md" in rendered  # the page and its next neighbour
+    assert "talks/000.md" not in rendered  # untouched: neither it nor the episodes it shows changed
+    assert len(rendered) < len(again) / 2
+    assert again == fresh_render(layout)
+
+
+def test_a_changed_template_renders_every_page_again(tmp_path, monkeypatch):
+    layout = Layout.at(make_project(tmp_path / "project"))
+    before = fresh_render(layout)
+    card = layout.templates / "macros.md.j2"
+    card.write_text(card.read_text(encoding="utf-8").replace(" · {{ labels.original }}", " ·· {{ labels.original }}"),
+                    encoding="utf-8")
+    rendered = counting_renders(monkeypatch)
+    again = render_all(load_project(layout), OPTIONS)
+    assert set(rendered) >= {p for p in before if p.endswith(".md") and p.startswith(("talks/", "topics/", "people/"))}
+    assert again == fresh_render(layout)
+    assert any(" ·· " in text for text in again.values() if isinstance(text, str))

@@ -1,0 +1,74 @@
+"""`talkbase serve` in a real process: an edit to an episode shows in the served page, and the preview's
+search index stays whole (every page once, the edited ones up to date) after a rebuild of a few pages."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, make_project
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from build_scale import fetch, free_port  # noqa: E402  the benchmark measures serve the same way
+
+TALKBASE = Path(sys.executable).with_name("talkbase")
+
+
+def wait_for(check, what: str, log: Path, timeout: float = 120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (found := check()) is not None:
+            return found
+        time.sleep(0.2)
+    pytest.fail(f"{what} within {timeout} s; server said:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def locations(index: dict) -> list[str]:
+    return [doc["location"] for doc in index["docs"]]
+
+
+@pytest.fixture
+def served(tmp_path):
+    project = make_project(tmp_path / "project")
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(TALKBASE), "serve", "-p", str(port)], cwd=project, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    try:
+        yield project, f"http://127.0.0.1:{port}/", log
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+def test_an_edit_shows_and_search_stays_whole(served):
+    project, base, log = served
+    before = wait_for(lambda: fetch(base + "talks/003/"), "the episode page was not served", log)
+    assert "LongNet: Scaling Transformers" in before
+    index = json.loads(wait_for(lambda: fetch(base + "search/search_index.json"), "no search index", log))
+    old = locations(index)
+    assert len(old) == len(set(old)) and any(loc.startswith("talks/002/") for loc in old)
+
+    episode = project / "talks" / "003.yaml"
+    text = episode.read_text(encoding="utf-8")
+    episode.write_text(text.replace("LongNet: Scaling Transformers", "LongNet EDITED: Scaling Transformers"), encoding="utf-8")
+    wait_for(lambda: (page := fetch(base + "talks/003/")) and "LongNet EDITED" in page or None, "the edit did not show", log)
+
+    def updated():
+        body = fetch(base + "search/search_index.json")
+        return json.loads(body) if body and "LongNet EDITED" in body else None
+
+    new = locations(wait_for(updated, "the search index did not take the edit", log))
+    assert sorted(new) == sorted(old)  # the same sections, each once: nothing lost, nothing repeated
+    generated = [line for line in log.read_text().splitlines() if "pages written" in line]
+    assert len(generated) == 2
+    first, edit = (int(line.split(" pages written")[0].rsplit(" ", 1)[1]) for line in generated)
+    assert 0 < edit < first / 2  # the edit rewrote only the pages that show it
