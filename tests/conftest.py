@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED = ROOT.parent / "shared" / "seeds" / "openllm-talk-003.txt"
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+# talkbase's cache on disk (cache.py) goes to a folder of this test session, never the user's ~/.cache
+os.environ["TALKBASE_CACHE"] = tempfile.mkdtemp(prefix="talkbase-test-cache-")
 
 
 def tracked(path: str) -> list[str]:

@@ -35,6 +35,7 @@ def counting_renders(monkeypatch) -> list[str]:
 
 
 def test_an_edit_renders_only_the_pages_that_show_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("TALKBASE_CACHE", "off")  # what one process remembers; the cache on disk is test_cache's
     layout = Layout.at(make_project(tmp_path / "project"))
     fresh_render(layout)
     episode = layout.talks / "002.yaml"
@@ -51,6 +52,7 @@ def test_an_edit_renders_only_the_pages_that_show_it(tmp_path, monkeypatch):
 
 
 def test_a_changed_template_renders_every_page_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("TALKBASE_CACHE", "off")
     layout = Layout.at(make_project(tmp_path / "project"))
     before = fresh_render(layout)
     card = layout.templates / "macros.md.j2"

@@ -19,7 +19,7 @@ import click
 
 from talkbase.linkcheck import links
 from talkbase.load import Problem, ProblemsFound, parse_yaml, validate_document
-from talkbase.project import Layout, Project, episode_files, load_project, yaml_files
+from talkbase.project import Layout, Project, collector_paused, episode_files, load_project, yaml_files
 from talkbase.publish import BuildFailed, PublishFailed, build_site, layout_from, mkdocs_config, publish
 from talkbase.render import Renderer, SiteOptions
 from talkbase.schema import SLUG, Episode, json_schemas
@@ -127,7 +127,8 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     given = [p.absolute().parent.resolve() / p.name for p in given]
     others = {layout.rel(p) for p in episode_files(layout)} - {layout.rel(p) for p in given}
     try:
-        load_project(layout, extra=given)
+        with collector_paused(keep=True):  # the loaded project lives until the command ends
+            load_project(layout, extra=given)
         problems: list[Problem] = []
     except ProblemsFound as err:
         problems = [p for p in err.problems if p.path not in others] if given else err.problems

@@ -19,7 +19,7 @@ from talkbase.generate import generate
 from talkbase.load import ProblemsFound
 from talkbase import forked, parallel
 from talkbase.mathml import to_mathml
-from talkbase.project import Layout
+from talkbase.project import Layout, collector_paused
 from talkbase.render import SiteOptions
 from talkbase.sanitize import neutralize
 from talkbase.write import MANIFEST, ConflictError, WriteReport
@@ -129,7 +129,10 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
     def on_config(self, config):
         layout = self.layout(config)
         try:
-            result = generate(layout, SiteOptions(site_url=config.site_url or ""))
+            # The project and its pages live until the build ends: frozen, the cycle collector leaves them alone
+            # during the build and at exit; serving unfreezes them after each build.
+            with collector_paused(keep=True):
+                result = generate(layout, SiteOptions(site_url=config.site_url or ""))
         except ProblemsFound as err:
             raise PluginError(f"talkbase found {len(err.problems)} problem(s):\n{err}") from None
         except ConflictError as err:
@@ -139,9 +142,6 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
         report = self.report = result.report
         log.info(f"{len(result.project.sources)} episodes: {len(report.written)} pages written, "
                  f"{report.unchanged} unchanged, {len(report.removed)} removed")
-        # The project and its pages live until the build ends: keep the cycle collector off them. After a build
-        # they stay frozen, so the collection at exit does not walk them either; serving unfreezes.
-        gc.freeze()
         return config
 
     def on_files(self, files, config):

@@ -11,9 +11,10 @@ from typing import Any, Iterable, Iterator
 
 from pydantic import TypeAdapter, ValidationError
 
-from talkbase.load import (Document, Problem, ProblemsFound, explain, key_path, load_model, read_document, suggest,
-                           validate_document)
+from talkbase import cache
 from talkbase.forked import Helper, worthwhile
+from talkbase.load import (Document, Problem, ProblemsFound, explain, key_path, load_model, parse_yaml, read_document,
+                           read_text, suggest, validate_document)
 from talkbase.schema import Episode, Person, Series, TopicAliases
 
 PERSON_KEYS = {"hosts", "editors", "section_owners", "contributors", "by"}
@@ -52,6 +53,7 @@ class Source:
     display: str
     doc: Document
     stamp: tuple | None = None  # the file version it was read from (see file_stamp)
+    digest: str = ""  # of the file's text: what the episode and the pages that show it depend on
 
 
 @dataclass
@@ -208,48 +210,71 @@ class _Read:
     people: list[tuple[tuple, str]] = field(default_factory=list)  # (key path, id) of every person reference
 
 
-def _read_episode(path: Path, layout: Layout) -> _Read:
-    stamp = file_stamp(path)
-    display = layout.rel(path)
+def _parse_episode(path: Path, display: str, text: str, stamp: tuple | None, key: str, store: cache.Store) -> _Read:
+    """Parse and validate one episode's text; a valid one goes into the cache (in whichever process parsed it)."""
     try:
-        display, doc = read_document(path, layout.root)
+        doc = parse_yaml(text, display)
     except ProblemsFound as err:
         return _Read(display, problems=err.problems)
     people = list(_walk_people(doc.data)) if isinstance(doc.data, (dict, list)) else []
     try:
-        return _Read(display, doc, Source(validate_document(doc, display, Episode), path, display, doc, stamp), people=people)
-    except ProblemsFound as err:
+        episode = validate_document(doc, display, Episode)
+    except ProblemsFound as err:  # problems are never cached
         return _Read(display, doc, problems=err.problems, people=people)
+    store.put(key, (doc.data, episode, people))
+    return _Read(display, doc, Source(episode, path, display, doc, stamp, key), people=people)
 
 
 def _read_episodes(paths: list[Path], layout: Layout) -> list[_Read]:
-    """Every episode file, parsed and validated; a file unchanged since this process last read it is not read
-    again, and with many files to read a forked helper reads part of them on a second core (`forked.py`)."""
+    """Every episode file, parsed and validated. A file unchanged since this process last read it is not
+    read again; one whose content was valid in an earlier run comes from the cache on disk (`cache.py`);
+    with many files left to parse, a forked helper parses part of them on a second core (`forked.py`)."""
     reads: dict[Path, _Read] = {}
     for path in paths:
         cached = _EPISODES.get((path, layout.root))
         if cached is not None and cached.source.stamp == file_stamp(path):
             reads[path] = cached
-    todo = [p for p in paths if p not in reads]
-    helper = Helper(len(todo), lambda i: _read_episode(todo[i], layout)) if worthwhile(len(todo)) else None
+    store = cache.Store(layout.root, "episodes")
+    todo = []
+    for path in paths:
+        if path in reads:
+            continue
+        display, stamp = layout.rel(path), file_stamp(path)
+        try:
+            text = read_text(path, layout.root, display)
+        except ProblemsFound as err:
+            reads[path] = _Read(display, problems=err.problems)
+            continue
+        key = cache.digest(text)
+        if (stored := store.get(key)) is not None:
+            data, episode, people = stored
+            doc = Document(data, text)
+            reads[path] = _Read(display, doc, Source(episode, path, display, doc, stamp, key), people=people)
+        else:
+            todo.append((path, display, text, stamp, key, store))
+    helper = Helper(len(todo), lambda i: _parse_episode(*todo[i])) if worthwhile(len(todo)) else None
     try:
-        for i, path in enumerate(todo):
+        for i, job in enumerate(todo):
             got = helper.take(i) if helper else None
-            read = reads[path] = got.value if got else _read_episode(path, layout)
-            _EPISODES.pop((path, layout.root), None)
-            if read.source is not None and read.source.stamp is not None:  # problems are never cached
-                _EPISODES[(path, layout.root)] = read
+            reads[job[0]] = got.value if got else _parse_episode(*job)
     finally:
         if helper:
             helper.close()
+    for path, read in reads.items():
+        _EPISODES.pop((path, layout.root), None)
+        if read.source is not None and read.source.stamp is not None:
+            _EPISODES[(path, layout.root)] = read
+    if todo:
+        store.keep_only({r.source.digest for r in reads.values() if r.source is not None})
     return [reads[p] for p in paths]
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused(keep: bool = False) -> Iterator[None]:
     """Loading and rendering a project make millions of small objects that stay alive until the end; Python's
     cycle collector would walk them again and again while they grow (30-40 % of the time at 1000 episodes)
-    and can free none of them, so it waits until the work is done."""
+    and can free none of them, so it waits until the work is done. With `keep` (the objects live as long as
+    the process or the build does) they are frozen before it resumes, so it does not walk them even once."""
     if not gc.isenabled():
         yield
         return
@@ -257,6 +282,8 @@ def collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        if keep:
+            gc.freeze()
         gc.enable()
 
 

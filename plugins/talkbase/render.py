@@ -21,13 +21,13 @@ from zoneinfo import ZoneInfo
 import jinja2
 import yaml
 
-from talkbase import index
+from talkbase import cache, index
 from talkbase.demos import RenderedDemo
 from talkbase.forked import Helper, worthwhile
 from talkbase.links import bilibili_start, classify
 from talkbase.outline import SECTION_IDS, outline
 from talkbase.load import Problem, ProblemsFound
-from talkbase.project import Project, Source, file_stamp
+from talkbase.project import Project, Source
 from talkbase.schema import Episode, LinkRef, Series, Weekday
 
 # `<` that would open an HTML tag, comment or processing instruction; autolinks <https://...> stay
@@ -383,19 +383,20 @@ class Renderer:
         for i, src in enumerate(sources):
             shown = sources[max(0, i - PAST_LIMIT):i + 2]  # the page itself, its neighbours and the past list
             inputs = None if src.episode.practice and src.episode.practice.notebook else \
-                _inputs(min(i, PAST_LIMIT + 1), shown, [])  # a notebook's frozen run is an input with no stamp
+                _inputs(min(i, PAST_LIMIT + 1), shown, [])  # a notebook's frozen run: not tracked here
             jobs.append(Job(f"talks/{src.episode.slug}.md", inputs, partial(self.episode_page, i)))
         return jobs
 
     @cached_property
-    def fingerprint(self) -> tuple:
+    def fingerprint(self) -> str:
         """What every page depends on besides its own episodes: series, people and topic files, templates,
         options, and the topic names that exist (a tag links to its topic page only if there is one)."""
         layout = self.project.layout
         files = [layout.series, layout.data / "people.yml", layout.data / "topics.yml",
                  *sorted(layout.templates.glob("*.j2"))]
-        return (tuple(file_stamp(f) for f in files), self.options.site_url, tuple(sorted(self.knowledge.aliases.items())),
-                tuple(sorted(self.knowledge.topics)))
+        parts = [f"{f.name}:{cache.digest(f.read_bytes()) if f.is_file() else '-'}" for f in files]
+        return cache.digest(repr((parts, self.options.site_url, sorted(self.knowledge.aliases.items()),
+                                  sorted(self.knowledge.topics))))
 
     def pages(self) -> dict[str, str]:
         """Every generated Markdown page, keyed by its path under docs/. A page whose inputs are those of the
@@ -403,23 +404,33 @@ class Renderer:
         forked helper renders part of the rest on a second core (`forked.py`). The pages are the same either way."""
         jobs = [Job("index.md", None, self.home_page), Job("talks/index.md", None, self.archive_page)]
         jobs += self.episode_jobs() + self.knowledge_pages()
-        root = self.project.layout.root
+        store = cache.Store(self.project.layout.root, "pages")
         out: dict[str, str] = {}
         todo = []
         for job in jobs:
-            key = None if job.inputs is None else (self.fingerprint, job.inputs)
-            last = _RENDERED.get((root, job.path))
+            key = None if job.inputs is None else cache.digest(repr((self.fingerprint, job.inputs)))
+            name = cache.digest(job.path)
+            last = _RENDERED.get((self.project.layout.root, job.path)) or (store.get(name) if key else None)
             if key is not None and last is not None and last[0] == key:
                 out[job.path] = last[1]
+                _RENDERED[(self.project.layout.root, job.path)] = last
             else:
-                todo.append((job, key))
-        helper = Helper(len(todo), lambda i: todo[i][0].make()) if worthwhile(len(todo)) else None
+                todo.append((job, key, name))
+
+        def produce(i: int) -> str:  # in either process; each stores what it rendered
+            job, key, name = todo[i]
+            text = job.make()
+            if key is not None:
+                store.put(name, (key, text))
+            return text
+
+        helper = Helper(len(todo), produce) if worthwhile(len(todo)) else None
         try:
-            for i, (job, key) in enumerate(todo):
+            for i, (job, key, name) in enumerate(todo):
                 got = helper.take(i) if helper else None
-                out[job.path] = got.value if got else job.make()
+                out[job.path] = got.value if got else produce(i)
                 if key is not None:
-                    _RENDERED[(root, job.path)] = (key, out[job.path])
+                    _RENDERED[(self.project.layout.root, job.path)] = (key, out[job.path])
         finally:
             if helper:
                 helper.close()
@@ -436,12 +447,12 @@ class Job:
 
 
 def _inputs(name: str | int, sources: list[Source], refs: list[index.Ref]) -> tuple | None:
-    """A page's own inputs: the versions of the episode files it shows; None if one has no known version."""
-    stamps = tuple(s.stamp for s in sources) + tuple((r.source.stamp, r.anchor, r.title, r.role) for r in refs)
-    if any(s is None for s in stamps[:len(sources)]) or any(r[0] is None for r in stamps[len(sources):]):
+    """A page's own inputs: the content of the episode files it shows; None if one is not known."""
+    shown = [s.digest for s in sources] + [r.source.digest for r in refs]
+    if not all(shown):
         return None
-    return name, stamps
+    return name, tuple(shown), tuple((r.anchor, r.title, r.role) for r in refs)
 
 
-# The last render of each page in this process, by (project root, page path), with the inputs it had
-_RENDERED: dict[tuple[Path, str], tuple[tuple, str]] = {}
+# The last render of each page in this process, by (project root, page path): (inputs digest, Markdown)
+_RENDERED: dict[tuple[Path, str], tuple[str, str]] = {}

@@ -1,0 +1,102 @@
+"""The cache on disk: a new process takes unchanged episodes and pages from it, and gets exactly what
+parsing and rendering would give; anything wrong with an entry only means doing the work again."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from conftest import make_project
+from talkbase import cache, load
+from talkbase import project as project_module
+from talkbase import render as render_module
+from talkbase.generate import render_all
+from talkbase.project import Layout, load_project
+from talkbase.render import SiteOptions
+
+OPTIONS = SiteOptions(site_url="https://example.org/", now=dt.datetime(2026, 11, 27, tzinfo=dt.timezone.utc))
+
+
+def new_process() -> None:
+    """Forget what this process remembers, as a new `talkbase` command would start."""
+    project_module._EPISODES.clear()
+    render_module._RENDERED.clear()
+
+
+@pytest.fixture
+def layout(tmp_path, monkeypatch) -> Layout:
+    monkeypatch.setenv("TALKBASE_CACHE", str(tmp_path / "cache"))
+    new_process()
+    return Layout.at(make_project(tmp_path / "project"))
+
+
+@pytest.fixture
+def work(monkeypatch) -> dict[str, list[str]]:
+    """What was parsed and rendered, by wrapping the real functions."""
+    done: dict[str, list[str]] = {"parsed": [], "rendered": []}
+    parse, render = project_module.parse_yaml, render_module.Renderer.render
+    monkeypatch.setattr(project_module, "parse_yaml", lambda text, display: done["parsed"].append(display) or parse(text, display))
+    monkeypatch.setattr(render_module.Renderer, "render",
+                        lambda self, template, page, **extra: done["rendered"].append(page) or render(self, template, page, **extra))
+    return done
+
+
+def build_pages(layout: Layout) -> dict:
+    new_process()
+    return render_all(load_project(layout), OPTIONS)
+
+
+def test_a_second_run_takes_unchanged_work_from_the_cache(layout, work, monkeypatch):
+    first = build_pages(layout)
+    assert len(work["parsed"]) == 4
+    rendered_first = len(work["rendered"])
+    work["parsed"].clear(), work["rendered"].clear()
+
+    second = build_pages(layout)
+    assert work["parsed"] == []
+    # the lists of everything are always rendered, and 003 because it embeds a notebook's frozen run
+    assert set(work["rendered"]) == {"index.md", "talks/index.md", "topics/index.md", "people/index.md", "papers.md",
+                                     "talks/003.md"}
+    assert rendered_first > 3 * len(work["rendered"])
+    assert second == first
+
+    episode = layout.talks / "001.yaml"
+    episode.write_text(episode.read_text(encoding="utf-8").replace("zhuanlan", "www.zhuanlan"), encoding="utf-8")
+    work["parsed"].clear(), work["rendered"].clear()
+    third = build_pages(layout)
+    assert work["parsed"] == ["talks/001.yaml"]
+    changed = {page for page in third if third[page] != second[page]}
+    assert "talks/001.md" in changed and changed <= set(work["rendered"])
+    assert len(work["rendered"]) <= rendered_first / 2  # pages that do not show 001 came from the cache
+    monkeypatch.setenv("TALKBASE_CACHE", "off")
+    assert third == build_pages(layout)  # the same as doing all the work
+
+
+def test_broken_or_foreign_entries_are_ignored(layout, work, monkeypatch):
+    first = build_pages(layout)
+    folder = cache.folder_for(layout.root)
+    entries = sorted((folder / "episodes").glob("*.pickle"))
+    assert len(entries) == 4 and len(list((folder / "pages").glob("*.pickle"))) > 20
+    entries[0].write_bytes(b"not a pickle")
+    work["parsed"].clear()
+    assert build_pages(layout) == first
+    assert len(work["parsed"]) == 1  # only the broken entry was parsed again
+
+    monkeypatch.setattr(cache, "code_digest", lambda: "another talkbase version")
+    work["parsed"].clear()
+    assert build_pages(layout) == first
+    assert len(work["parsed"]) == 4
+
+
+def test_problems_are_never_cached_and_off_means_no_folder(layout, monkeypatch, tmp_path):
+    episode = layout.talks / "003.yaml"
+    episode.write_text(episode.read_text(encoding="utf-8").replace("number: 3", "number: three"), encoding="utf-8")
+    for _ in range(2):
+        new_process()
+        with pytest.raises(load.ProblemsFound, match="number"):
+            load_project(layout)
+    monkeypatch.setenv("TALKBASE_CACHE", "off")
+    assert cache.folder_for(layout.root) is None
+    monkeypatch.setenv("TALKBASE_CACHE", str(tmp_path / "elsewhere"))
+    assert cache.folder_for(layout.root).parent == tmp_path / "elsewhere"
