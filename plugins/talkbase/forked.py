@@ -9,7 +9,6 @@ own slow passes (`parallel.py`).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import mmap
 import os
@@ -27,13 +26,11 @@ _LENGTH = struct.Struct("Q")  # each result goes through the pipe as its length,
 
 
 def worthwhile(jobs: int) -> bool:
-    """Only on Linux (fork is safe there and the helper inherits everything loaded), with a core to spare."""
+    """Only on Linux (fork is safe there and the helper inherits everything loaded), with a core to spare,
+    and unless TALKBASE_PARALLEL=off."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return sys.platform.startswith("linux") and jobs >= MIN_JOBS and cores >= 2
-
-
-def digest(*texts: str) -> bytes:
-    return hashlib.blake2b("\0".join(texts).encode("utf-8"), digest_size=16).digest()
+    return (sys.platform.startswith("linux") and jobs >= MIN_JOBS and cores >= 2
+            and os.environ.get("TALKBASE_PARALLEL", "").lower() not in ("off", "0", "no", "false"))
 
 
 class _Capture(logging.Handler):

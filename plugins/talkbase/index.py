@@ -133,12 +133,13 @@ def build(project: Project) -> Knowledge:
             for pid, role in entry.people():
                 credit(pid, Ref(src, entry.anchor, entry.title, role))
             for link in entry.links:
-                kind = classify(link.url)
-                if kind.kind == "arxiv":
+                kind = classify(link.url) if "arxiv.org" in link.url.lower() else None  # only arXiv links make papers
+                if kind is not None and kind.kind == "arxiv":
                     paper = papers.setdefault(kind.key, Paper(kind.key))
                     if link.url not in paper.urls:
                         paper.urls.append(link.url)
-                    if not any(r.source is src and r.anchor == entry.anchor for r in paper.refs):
+                    # two links of one entry (abs and pdf) are one reference; they come one after the other
+                    if not (paper.refs and paper.refs[-1].source is src and paper.refs[-1].anchor == entry.anchor):
                         paper.refs.append(Ref(src, entry.anchor, entry.title))
     used = {slug: t for slug, t in topics.items() if t.episodes or t.refs}
     return Knowledge(used, people, dict(sorted(papers.items())), aliases)

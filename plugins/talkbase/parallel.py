@@ -18,7 +18,8 @@ from typing import Any, Callable
 
 from mkdocs.structure.pages import Page
 
-from talkbase.forked import Helper, digest
+from talkbase.cache import digest
+from talkbase.forked import Helper
 
 
 class PageConversion:
@@ -70,10 +71,10 @@ class SearchIndexing:
         index.add_entry_from_context = self._add
 
     @staticmethod
-    def _input(page: Page) -> bytes:
-        return digest(page.content or "", page.url, str(page.title), repr(sorted(page.meta.items())))
+    def _input(page: Page) -> str:
+        return digest("\0".join([page.content or "", page.url, str(page.title), repr(sorted(page.meta.items()))]))
 
-    def _entries(self, i: int) -> tuple[bytes, list[dict]]:
+    def _entries(self, i: int) -> tuple[str, list[dict]]:
         """In the helper: the entries the index would add for page i."""
         page, entries = self.pages[i], self.index.entries
         start = len(entries)

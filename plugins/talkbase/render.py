@@ -167,6 +167,7 @@ class Renderer:
             # `{#id}` is Markdown's heading-anchor syntax, so Jinja comments are written {## ... ##}
             comment_start_string="{##",
             comment_end_string="##}",
+            bytecode_cache=_compiled_templates(project.layout.root),
         )
         self.env.filters.update(md=safe_markdown, inline=inline, offset=format_offset, fence=fence)
         self.env.globals.update(labels=self.labels, series=self.series, section_ids=SECTION_IDS)
@@ -452,6 +453,19 @@ def _inputs(name: str | int, sources: list[Source], refs: list[index.Ref]) -> tu
     if not all(shown):
         return None
     return name, tuple(shown), tuple((r.anchor, r.title, r.role) for r in refs)
+
+
+def _compiled_templates(root: Path) -> jinja2.BytecodeCache | None:
+    """Jinja keeps compiled templates in the cache folder (checked against each template's source), so a run
+    does not compile them again."""
+    folder = cache.folder_for(root)
+    if folder is None:
+        return None
+    try:
+        (folder / "templates").mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder / "templates"))
 
 
 # The last render of each page in this process, by (project root, page path): (inputs digest, Markdown)
