@@ -48,10 +48,13 @@ class _MemoJieba:
 
 
 def _material_search(config):
-    """mkdocs-material's search plugin, if the site uses it."""
+    """mkdocs-material's search plugin, if the site uses it and its index has the shape talkbase relies on
+    (a list of entries filled by `add_entry_from_context`); otherwise talkbase leaves search alone."""
     for plugin in config.plugins.values():
-        if type(plugin).__module__.startswith("material.plugins.search") and hasattr(plugin, "search_index"):
-            return plugin
+        if type(plugin).__module__.startswith("material.plugins.search"):
+            index = getattr(plugin, "search_index", None)
+            if isinstance(getattr(index, "entries", None), list) and callable(getattr(type(index), "add_entry_from_context", None)):
+                return plugin
     return None
 
 
