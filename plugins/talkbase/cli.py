@@ -72,6 +72,7 @@ def _report(problems: list[Problem]) -> None:
 
 def _load(layout: Layout, then: str) -> Project:
     """The whole project, or exit 1 after listing every problem."""
+    click.echo(f"Checking {len(episode_files(layout))} episode files ...", err=True)  # seconds with many
     try:
         return load_project(layout)
     except ProblemsFound as err:

@@ -19,7 +19,7 @@ from talkbase.generate import generate
 from talkbase.load import ProblemsFound
 from talkbase import forked, parallel
 from talkbase.mathml import to_mathml
-from talkbase.project import Layout, collector_paused
+from talkbase.project import Layout, collector_paused, episode_files
 from talkbase.render import SiteOptions
 from talkbase.sanitize import neutralize
 from talkbase.write import MANIFEST, ConflictError, WriteReport
@@ -131,6 +131,7 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
 
     def on_config(self, config):
         layout = self.layout(config)
+        log.info(f"reading {len(episode_files(layout))} episodes and writing their pages")
         try:
             # The project and its pages live until the build ends: frozen, the cycle collector leaves them alone
             # during the build and at exit; serving unfreezes them after each build.
