@@ -60,7 +60,10 @@ def folder_for(root: Path) -> Path | None:
     setting = os.environ.get("TALKBASE_CACHE", "")
     if setting.lower() in ("off", "0", "no", "false"):
         return None
-    base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "talkbase"
+    try:
+        base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "talkbase"
+    except RuntimeError:  # no home folder to be found: work without a cache
+        return None
     return base / digest(str(root.resolve()))[:16]
 
 
