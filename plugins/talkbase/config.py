@@ -21,5 +21,6 @@ class TalkbaseConfig(Config):
     """Folder of demo notebooks that episodes may reference; their frozen runs live in `<this>/_freeze`."""
 
     parallel = c.Type(bool, default=True)
-    """Convert pages to HTML in a second process as well, on Linux machines with two or more cores and
-    sites of 100 pages or more: a large build takes about half as long. The HTML is the same either way."""
+    """Share MkDocs' Markdown conversion and search indexing with a second process, on Linux machines with
+    two or more cores and sites of 100 pages or more: a large build takes about half as long, and the site
+    is the same either way. `TALKBASE_PARALLEL=off` also keeps the generator to one process."""
