@@ -17,7 +17,7 @@ import select
 import struct
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 MIN_JOBS = 100  # below this the work takes a second or two and a second process would not pay for itself
 _SLOT = struct.Struct("q")  # shared memory holds two: the item this process is at, the item the helper has taken
@@ -31,6 +31,22 @@ def worthwhile(jobs: int) -> bool:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return (sys.platform.startswith("linux") and jobs >= MIN_JOBS and cores >= 2
             and os.environ.get("TALKBASE_PARALLEL", "").lower() not in ("off", "0", "no", "false"))
+
+
+def each(count: int, job: Callable[[int], Any]) -> Iterator[Any]:
+    """job(0), job(1), ... in order; with enough jobs, a `Helper` does part of them on a second core."""
+    helper = Helper(count, job) if worthwhile(count) else None
+    try:
+        for i in range(count):
+            got = helper.take(i) if helper else None
+            if got is None:
+                yield job(i)
+            else:
+                got.replay()
+                yield got.value
+    finally:
+        if helper:
+            helper.close()
 
 
 class _Capture(logging.Handler):

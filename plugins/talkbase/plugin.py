@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
 import os
 from functools import lru_cache
@@ -97,7 +96,7 @@ class _DocsWatch(watchdog.events.FileSystemEventHandler):
             data = Path(path).read_bytes()
         except OSError:  # gone: ours if the generator removed it
             return rel in report.removed
-        return report.digests.get(rel) == hashlib.sha256(data).hexdigest()
+        return report.holds_what_was_written(rel, data)
 
     def on_any_event(self, event) -> None:
         paths = [event.src_path] + ([event.dest_path] if getattr(event, "dest_path", "") else [])

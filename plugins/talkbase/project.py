@@ -12,7 +12,7 @@ from typing import Any, Iterable, Iterator
 from pydantic import TypeAdapter, ValidationError
 
 from talkbase import cache
-from talkbase.forked import Helper, worthwhile
+from talkbase.forked import each
 from talkbase.load import (Document, Problem, ProblemsFound, explain, key_path, load_model, parse_yaml, read_document,
                            read_text, suggest, validate_document)
 from talkbase.schema import Episode, Person, Series, TopicAliases
@@ -230,16 +230,15 @@ def _read_episodes(paths: list[Path], layout: Layout) -> list[_Read]:
     read again; one whose content was valid in an earlier run comes from the cache on disk (`cache.py`);
     with many files left to parse, a forked helper parses part of them on a second core (`forked.py`)."""
     reads: dict[Path, _Read] = {}
-    for path in paths:
-        cached = _EPISODES.get((path, layout.root))
-        if cached is not None and cached.source.stamp == file_stamp(path):
-            reads[path] = cached
     store = cache.Store(layout.root, "episodes")
     todo = []
     for path in paths:
-        if path in reads:
+        stamp = file_stamp(path)
+        cached = _EPISODES.get((path, layout.root))
+        if cached is not None and cached.source.stamp == stamp:
+            reads[path] = cached
             continue
-        display, stamp = layout.rel(path), file_stamp(path)
+        display = layout.rel(path)
         try:
             text = read_text(path, layout.root, display)
         except ProblemsFound as err:
@@ -251,15 +250,9 @@ def _read_episodes(paths: list[Path], layout: Layout) -> list[_Read]:
             doc = Document(data, text)
             reads[path] = _Read(display, doc, Source(episode, path, display, doc, stamp, key), people=people)
         else:
-            todo.append((path, display, text, stamp, key, store))
-    helper = Helper(len(todo), lambda i: _parse_episode(*todo[i])) if worthwhile(len(todo)) else None
-    try:
-        for i, job in enumerate(todo):
-            got = helper.take(i) if helper else None
-            reads[job[0]] = got.value if got else _parse_episode(*job)
-    finally:
-        if helper:
-            helper.close()
+            todo.append((path, display, text, stamp, key))
+    for i, read in enumerate(each(len(todo), lambda i: _parse_episode(*todo[i], store))):
+        reads[todo[i][0]] = read
     for path, read in reads.items():
         _EPISODES.pop((path, layout.root), None)
         if read.source is not None and read.source.stamp is not None:

@@ -23,7 +23,7 @@ import yaml
 
 from talkbase import cache, index
 from talkbase.demos import RenderedDemo
-from talkbase.forked import Helper, worthwhile
+from talkbase.forked import each
 from talkbase.links import bilibili_start, classify
 from talkbase.outline import SECTION_IDS, outline
 from talkbase.load import Problem, ProblemsFound
@@ -425,16 +425,11 @@ class Renderer:
                 store.put(name, (key, text))
             return text
 
-        helper = Helper(len(todo), produce) if worthwhile(len(todo)) else None
-        try:
-            for i, (job, key, name) in enumerate(todo):
-                got = helper.take(i) if helper else None
-                out[job.path] = got.value if got else produce(i)
-                if key is not None:
-                    _RENDERED[(self.project.layout.root, job.path)] = (key, out[job.path])
-        finally:
-            if helper:
-                helper.close()
+        for i, text in enumerate(each(len(todo), produce)):
+            job, key, _ = todo[i]
+            out[job.path] = text
+            if key is not None:
+                _RENDERED[(self.project.layout.root, job.path)] = (key, text)
         return {job.path: out[job.path] for job in jobs}
 
 

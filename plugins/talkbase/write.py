@@ -28,6 +28,10 @@ class WriteReport:
     removed: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # every generated file: its SHA-256, as written
 
+    def holds_what_was_written(self, rel: str, data: bytes) -> bool:
+        """Whether `data` is exactly what this generation wrote (or left unchanged) at `rel` under docs/."""
+        return self.digests.get(rel) == _digest(data)
+
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
