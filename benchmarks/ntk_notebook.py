@@ -1,10 +1,13 @@
 """Time notebooks/ntk_rope.ipynb and measure the kernel's peak memory; print one JSON line.
 
 Targets (2 CPU cores): whole notebook <= 90 s, peak RSS of the kernel process tree < 2 GB.
-With --train it also times notebooks/train_tiny_llama.py (about 20 minutes), writing its
-model and held-out text to a temporary folder so the bundled ones stay untouched.
+The line also says what the kernel ran on and how far its measurements are from the committed
+ones (`notebooks/ntk_rope_results.json`), so a run on a GPU (bfloat16) or on another machine can
+be checked against the CPU figures the site shows. With --train it also times
+notebooks/train_tiny_llama.py (about 20 minutes), writing its model and held-out text to a
+temporary folder so the bundled ones stay untouched.
 
-    python benchmarks/ntk_notebook.py [--train]
+    python benchmarks/ntk_notebook.py [--cpu] [--results-out FILE] [--train]
 """
 
 import argparse
@@ -59,7 +62,7 @@ class PeakSampler(threading.Thread):
                 self.peak = max(self.peak, tree_rss(process.pid))
 
 
-def run_notebook(tmp):
+def run_notebook(tmp, env):
     """Execute the notebook as the tests do (cwd = notebooks/, this interpreter as kernel)."""
     nb = nbformat.read(NOTEBOOKS / "ntk_rope.ipynb", as_version=4)
     write_kernel_spec(tmp / "kernels" / "python3")
@@ -68,11 +71,36 @@ def run_notebook(tmp):
     sampler = PeakSampler(km)
     sampler.start()
     start = time.perf_counter()
-    client.execute(env=dict(os.environ, NTK_RESULTS_PATH=str(tmp / "results.json")))
+    client.execute(env=dict(env, NTK_RESULTS_PATH=str(tmp / "results.json")))
     wall = time.perf_counter() - start
     sampler.done.set()
     sampler.join()
     return wall, sampler.peak
+
+
+def compare(measured, committed):
+    """How far a run's figures are from the committed ones, and whether they rank the methods alike."""
+    key = lambda r: (r["method"], r["multiple"], r["kind"])
+    before = {key(r): r for r in committed["records"]}
+    ppl, acc = [], []
+    for r in measured["records"]:
+        old = before.get(key(r))
+        if old and r["perplexity"] is not None and old["perplexity"] is not None:
+            ppl.append(abs(r["perplexity"] / old["perplexity"] - 1))
+            acc.append(abs(r["accuracy"] - old["accuracy"]))
+
+    def ranking(results, kind):
+        top = max(r["multiple"] for r in results["records"])
+        scored = [r for r in results["records"] if (r["multiple"], r["kind"]) == (top, kind) and r["perplexity"]]
+        return [r["method"] for r in sorted(scored, key=lambda r: r["perplexity"])]
+
+    return {
+        "compared_records": len(ppl),
+        "max_perplexity_rel_diff": round(max(ppl), 4),
+        "max_accuracy_abs_diff": round(max(acc), 4),
+        "same_ranking_at_top_length": all(ranking(measured, k) == ranking(committed, k) for k in ("natural", "repeated")),
+        "ranking_natural": ranking(measured, "natural"),
+    }
 
 
 def time_training(tmp):
@@ -93,12 +121,23 @@ def time_training(tmp):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", action="store_true", help="also time the training script")
+    parser.add_argument("--cpu", action="store_true", help="hide any GPU from the kernel")
+    parser.add_argument("--results-out", type=Path, help="keep the run's results JSON here")
     args = parser.parse_args()
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="") if args.cpu else dict(os.environ)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        wall, peak = run_notebook(tmp)
+        wall, peak = run_notebook(tmp, env)
+        measured = json.loads((tmp / "results.json").read_text(encoding="utf-8"))
+        if args.results_out:
+            args.results_out.write_text(json.dumps(measured, indent=2) + "\n", encoding="utf-8")
+        committed = json.loads((NOTEBOOKS / "ntk_rope_results.json").read_text(encoding="utf-8"))
         result = {
             "benchmark": "ntk_rope.ipynb",
+            "device": measured["device"],
+            "dtype": measured["dtype"],
+            "torch": measured["torch"],
+            "transformers": measured["transformers"],
             "wall_s": round(wall, 2),
             "target_wall_s": TARGET_WALL_S,
             "peak_rss_bytes": peak,
@@ -106,6 +145,7 @@ def main():
             "target_peak_rss_mb": TARGET_PEAK_BYTES / 1024**2,
             "cpu_count": os.cpu_count(),
             "ok": wall <= TARGET_WALL_S and peak < TARGET_PEAK_BYTES,
+            "vs_committed": compare(measured, committed),
         }
         if args.train:
             result["train_wall_s"] = round(time_training(tmp), 1)
