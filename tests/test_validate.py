@@ -183,6 +183,42 @@ def test_broken_mkdocs_yml_is_a_usage_error(project):
     assert "Traceback" not in result.stderr
 
 
+def test_plugin_options_and_inherit_are_read_as_a_build_reads_them(project):
+    """validate reads only docs_dir and the plugin's options from mkdocs.yml, through MkDocs' own reader:
+    a moved talks folder is followed, and so is a configuration split with INHERIT."""
+    (project / "talks").rename(project / "episodes")
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    (project / "base.yml").write_text(config.replace("  - talkbase\n", "  - talkbase:\n      talks_dir: episodes\n"),
+                                      encoding="utf-8")
+    (project / "mkdocs.yml").write_text("INHERIT: base.yml\n", encoding="utf-8")
+    (project / "episodes" / "003.yaml").write_text("number: 3\ndate: [\n", encoding="utf-8")
+    result = invoke(project, "validate")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("episodes/003.yaml:3:1: invalid YAML")
+
+
+@pytest.mark.parametrize("plugins, message", [
+    ("  - talkbase:\n      parallel: sometimes\n", "plugins: talkbase: parallel: Expected type: <class 'bool'>"),
+    ("", "the talkbase plugin is not listed under 'plugins:'"),
+])
+def test_bad_plugin_options_are_usage_errors(project, plugins, message):
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    (project / "mkdocs.yml").write_text(config.replace("  - talkbase\n", plugins), encoding="utf-8")
+    result = talkbase(project, "validate")
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_misspelt_plugin_option_is_a_warning(project):
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    (project / "mkdocs.yml").write_text(config.replace("  - talkbase\n", "  - talkbase:\n      talk_dir: episodes\n"),
+                                        encoding="utf-8")
+    result = talkbase(project, "validate")
+    assert result.returncode == 0
+    assert "WARNING - mkdocs.yml: plugins: talkbase: talk_dir: Unrecognised configuration name: talk_dir" in result.stderr
+
+
 # --- JSON Schema --------------------------------------------------------------------------------
 
 def test_committed_schemas_are_what_talkbase_schema_writes(tmp_path):

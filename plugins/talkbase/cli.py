@@ -21,7 +21,6 @@ from talkbase.linkcheck import links
 from talkbase.load import Problem, ProblemsFound, parse_yaml, validate_document
 from talkbase.project import Layout, Project, collector_paused, episode_files, load_project, yaml_files
 from talkbase.publish import BuildFailed, PublishFailed, build_site, layout_from, mkdocs_config, publish
-from talkbase.render import Renderer, SiteOptions
 from talkbase.schema import SLUG, Episode, json_schemas
 from talkbase.write import ConflictError, atomic_write
 
@@ -227,6 +226,8 @@ def new(ctx: click.Context, date_: dt.datetime | None, special: str | None, spec
     """
     if special_id and not special:
         raise click.UsageError("--id names a special episode; give its title with --special")
+    from talkbase.render import Renderer, SiteOptions  # Jinja and the page code: only the commands that render
+
     layout = _layout(ctx)
     project = _load(layout, "then run talkbase new again")
     renderer = Renderer(project, SiteOptions())
@@ -281,6 +282,7 @@ def schema(ctx: click.Context, out: Path | None) -> None:
 def generate(ctx: click.Context) -> None:
     """Write the generated Markdown pages into docs/ without building (for other MkDocs-compatible engines)."""
     from talkbase.generate import generate as run
+    from talkbase.render import SiteOptions
 
     layout = _layout(ctx)
     try:

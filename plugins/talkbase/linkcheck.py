@@ -14,9 +14,7 @@ from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Iterable, Iterator
-from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlsplit
-from urllib.request import Request, urlopen
 
 import click
 
@@ -129,6 +127,9 @@ def _ascii_url(url: str) -> str:
 
 def check_url(url: str, timeout: float = 10.0) -> LinkResult:
     """Request `url`: HEAD first, then GET when the server answers HEAD with an error."""
+    from urllib.error import HTTPError, URLError  # the HTTP client: only `--online` needs it
+    from urllib.request import Request, urlopen
+
     target = _ascii_url(url)
     for method in ("HEAD", "GET"):
         request = Request(target, method=method, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})

@@ -13,10 +13,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, MkDocsException
+from mkdocs.utils import yaml_load
 
+from talkbase.config import TalkbaseConfig
 from talkbase.project import Layout
 
 
@@ -33,14 +34,30 @@ def mkdocs_config(config_file: Path, **overrides):
 
 
 def layout_from(config_file: Path) -> Layout:
-    """The project layout as the mkdocs.yml's talkbase plugin options describe it."""
-    cfg = mkdocs_config(config_file)
-    plugin = cfg.plugins.get("talkbase")
-    if plugin is None:
+    """The project layout as the mkdocs.yml's talkbase plugin options describe it.
+
+    Reads only `docs_dir` and the plugin's options, checked as MkDocs checks them: loading the whole
+    configuration imports the theme and every plugin, half a second that `talkbase validate` would wait
+    for nothing. The build itself loads the whole configuration as usual."""
+    with open(config_file, "rb") as handle:
+        raw = yaml_load(handle)  # MkDocs' own reader: `INHERIT` and `!ENV` work as in a build
+    if not isinstance(raw, dict):
+        raise BuildFailed(f"{config_file}: expected a mapping of settings such as 'site_name' and 'plugins'")
+    plugins = raw.get("plugins") or []
+    entries = plugins.items() if isinstance(plugins, dict) else \
+        [(p, None) if isinstance(p, str) else next(iter(p.items()), (None, None)) for p in plugins if isinstance(p, (str, dict))]
+    options = next((opts for name, opts in entries if name == "talkbase"), False)
+    if options is False:
         raise BuildFailed(f"{config_file}: the talkbase plugin is not listed under 'plugins:'")
-    o = plugin.config
+    o = TalkbaseConfig(config_file_path=str(config_file))
+    o.load_dict(options or {})
+    failed, warnings = o.validate()
+    if failed:
+        raise BuildFailed("; ".join(f"plugins: talkbase: {key}: {err}" for key, err in failed))
+    for key, warning in warnings:  # an unknown option is most likely a misspelt one
+        logging.getLogger("talkbase").warning(f"{config_file.name}: plugins: talkbase: {key}: {warning}")
     return Layout.at(config_file.parent, series=o.series, talks=o.talks_dir, data=o.data_dir,
-                     templates=o.templates_dir, notebooks=o.notebooks_dir, docs=cfg.docs_dir)
+                     templates=o.templates_dir, notebooks=o.notebooks_dir, docs=raw.get("docs_dir") or "docs")
 
 
 class _Collect(logging.Handler):
@@ -59,6 +76,8 @@ def build_into(config_file: Path, out_dir: Path, strict: bool = True) -> None:
     collect = _Collect()
     logger = logging.getLogger("mkdocs")
     logger.addHandler(collect)
+    from mkdocs.commands.build import build as mkdocs_build  # a tenth of a second; only builds need it
+
     try:
         cfg = mkdocs_config(config_file, site_dir=str(out_dir), strict=strict)
         cfg.plugins.on_startup(command="build", dirty=False)
