@@ -21,7 +21,7 @@ from typing import Any
 
 from talkbase.write import atomic_write
 
-_FORMAT = 1  # bump when what is stored changes shape
+_FORMAT = 2  # bump when what is stored changes shape
 
 
 def digest(data: bytes | str) -> str:

@@ -76,10 +76,18 @@ class ProblemsFound(Exception):
 
 class Document:
     """Plain data from one YAML file. Where each key path sits in the file, (line, column), is worked out
-    only when a message needs it: recording it for every value would cost more than the parse itself."""
+    only when a message needs it: recording it for every value would cost more than the parse itself.
+    Once validated, an episode is kept without its data (`Document(text)`), which is read again only if
+    asked for: a thousand episodes' data would double what is cached, and what a helper sends back."""
 
-    def __init__(self, data: Any, text: str):
-        self.data, self.text = data, text
+    def __init__(self, text: str, data: Any = None):
+        self.text = text
+        if data is not None:
+            self.data = data
+
+    @cached_property
+    def data(self) -> Any:
+        return _Builder().build(_compose(self.text), ())
 
     @cached_property
     def _positions(self) -> _Builder:
@@ -217,7 +225,7 @@ def parse_yaml(text: str, display: str) -> Document:
     if node is None:
         raise ProblemsFound([Problem(display, 1, 1, "the file is empty; expected a mapping of keys such as 'number' and 'date'")])
     try:
-        return Document(_Builder().build(node, ()), text)
+        return Document(text, _Builder().build(node, ()))
     except _Abort:
         pass  # rare: build again, recording positions, so that the message can say where
     try:

@@ -221,7 +221,8 @@ def _parse_episode(path: Path, display: str, text: str, stamp: tuple | None, key
         episode = validate_document(doc, display, Episode)
     except ProblemsFound as err:  # problems are never cached
         return _Read(display, doc, problems=err.problems, people=people)
-    store.put(key, (doc.data, episode, people))
+    store.put(key, (episode, people))
+    doc = Document(text)  # the episode holds what the data said
     return _Read(display, doc, Source(episode, path, display, doc, stamp, key), people=people)
 
 
@@ -246,8 +247,8 @@ def _read_episodes(paths: list[Path], layout: Layout) -> list[_Read]:
             continue
         key = cache.digest(text)
         if (stored := store.get(key)) is not None:
-            data, episode, people = stored
-            doc = Document(data, text)
+            episode, people = stored
+            doc = Document(text)
             reads[path] = _Read(display, doc, Source(episode, path, display, doc, stamp, key), people=people)
         else:
             todo.append((path, display, text, stamp, key))
