@@ -15,20 +15,22 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from importlib import resources
-from typing import Any, Callable, get_args
+from typing import TYPE_CHECKING, Any, Callable, get_args
 from zoneinfo import ZoneInfo
 
 import jinja2
 import yaml
 
 from talkbase import cache, index
-from talkbase.demos import RenderedDemo
 from talkbase.forked import each
 from talkbase.links import bilibili_start, classify
 from talkbase.outline import SECTION_IDS, outline
 from talkbase.load import Problem, ProblemsFound
 from talkbase.project import Project, Source
 from talkbase.schema import Episode, LinkRef, Series, Weekday
+
+if TYPE_CHECKING:  # the notebook library is only needed where frozen demos are read (generate.py)
+    from talkbase.demos import RenderedDemo
 
 # `<` that would open an HTML tag, comment or processing instruction; autolinks <https://...> stay
 _RAW_HTML = re.compile(r"<(?=[A-Za-z/!?])(?!(?:https?://|mailto:)[^<>\s]*>)")
@@ -75,20 +77,25 @@ def fence(code: str) -> str:
 
 def reading_minutes(texts: list[str]) -> int:
     """Chinese is read by characters (~400/min), other text by words (~200/min)."""
-    joined = "\n".join(texts)
-    cjk = len(_CJK.findall(joined))
-    words = len(_WORD.findall(_CJK.sub(" ", joined)))
+    spaced, cjk = _CJK.subn(" ", "\n".join(texts))  # one pass counts the characters and parts them from words
+    words = len(_WORD.findall(spaced))
     return max(1, math.ceil(cjk / 400 + words / 200))
 
 
-def _strings(value: Any) -> list[str]:
+def _strings(value: Any, out: list[str] | None = None) -> list[str]:
+    """The texts a reader reads in JSON-like data, in order: no URLs, code or sources."""
+    out = [] if out is None else out
     if isinstance(value, str):
-        return [] if value.startswith(("http://", "https://")) else [value]
-    if isinstance(value, dict):
-        return [s for k, v in value.items() if k not in ("code", "url", "source") for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
+        if not value.startswith(("http://", "https://")):
+            out.append(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if k not in ("code", "url", "source"):
+                _strings(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _strings(v, out)
+    return out
 
 
 _IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.M)
@@ -237,8 +244,8 @@ class Renderer:
     @staticmethod
     def href(page: str, target: str) -> str:
         """A relative link from one docs page to another docs file (MkDocs resolves and checks it)."""
-        folder, name = posixpath.split(target)
-        up = _relative_folder(folder, posixpath.dirname(page))
+        folder, _, name = target.rpartition("/")  # posixpath.split and dirname, for paths without trailing slashes
+        up = _relative_folder(folder, page.rpartition("/")[0])
         return name if up == "." else f"{up}/{name}"
 
     @staticmethod
