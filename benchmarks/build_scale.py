@@ -376,8 +376,10 @@ def _extensions_text(proj: Path) -> str:
 # --- measuring ------------------------------------------------------------------------------------
 
 def env(cache: Path | str = "off") -> dict[str, str]:
-    """talkbase's cache on disk (cache.py) is off unless a run names its folder: cold figures stay cold."""
-    return {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", "TALKBASE_CACHE": str(cache)}
+    """talkbase's cache on disk (cache.py) is off unless a run names its folder: cold figures stay cold.
+    Python keeps compiled modules as it does on a user's machine, even where the shell turned that off."""
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**base, "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0", "TALKBASE_CACHE": str(cache)}
 
 
 def log(message: str) -> None:
