@@ -100,3 +100,14 @@ def test_problems_are_never_cached_and_off_means_no_folder(layout, monkeypatch, 
     assert cache.folder_for(layout.root) is None
     monkeypatch.setenv("TALKBASE_CACHE", str(tmp_path / "elsewhere"))
     assert cache.folder_for(layout.root).parent == tmp_path / "elsewhere"
+
+
+def test_an_episode_from_the_cache_reads_its_data_and_positions_from_its_text(layout):
+    load_project(layout)
+    new_process()
+    source = next(s for s in load_project(layout).sources if s.display == "talks/003.yaml")
+    assert "data" not in vars(source.doc)  # neither cached nor kept: what validating needed, the episode holds
+    text = (layout.talks / "003.yaml").read_text(encoding="utf-8")
+    assert source.doc.data == load.parse_yaml(text, "talks/003.yaml").data
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("number:"))
+    assert source.doc.marks[("number",)] == (line, len("number: ") + 1)

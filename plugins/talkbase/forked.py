@@ -9,6 +9,7 @@ own slow passes (`parallel.py`).
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import mmap
 import os
@@ -23,6 +24,7 @@ MIN_JOBS = 100  # below this the work takes a second or two and a second process
 _SLOT = struct.Struct("q")  # shared memory holds two: the item this process is at, the item the helper has taken
 _OURS_AT, _HELPER_AT = 0, _SLOT.size
 _LENGTH = struct.Struct("Q")  # each result goes through the pipe as its length, then its pickle
+_PIPE_BYTES = 1 << 20  # Linux's default limit for a pipe's size (/proc/sys/fs/pipe-max-size)
 
 
 def worthwhile(jobs: int) -> bool:
@@ -87,6 +89,10 @@ class Helper:
         _SLOT.pack_into(self._shared, _OURS_AT, -1)
         _SLOT.pack_into(self._shared, _HELPER_AT, count)
         read_fd, write_fd = os.pipe()
+        try:  # a pipe holds 64 KB, three pages: the helper would wait for this process to read between its own pages
+            fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+        except (AttributeError, OSError):  # not Linux, or above this user's limit: slower, not wrong
+            pass
         self._pid = os.fork()
         if self._pid == 0:  # the helper: never returns
             os.close(read_fd)
