@@ -9,7 +9,6 @@ own slow passes (`parallel.py`).
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import mmap
 import os
@@ -90,8 +89,10 @@ class Helper:
         _SLOT.pack_into(self._shared, _HELPER_AT, count)
         read_fd, write_fd = os.pipe()
         try:  # a pipe holds 64 KB, three pages: the helper would wait for this process to read between its own pages
+            import fcntl  # Unix only, like the helper itself
+
             fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-        except (AttributeError, OSError):  # not Linux, or above this user's limit: slower, not wrong
+        except (ImportError, AttributeError, OSError):  # above this user's limit, or an old kernel: slower, not wrong
             pass
         self._pid = os.fork()
         if self._pid == 0:  # the helper: never returns
