@@ -13,16 +13,16 @@ import logging
 import mmap
 import os
 import pickle
-import select
 import struct
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 MIN_JOBS = 100  # below this the work takes a second or two and a second process would not pay for itself
 _SLOT = struct.Struct("q")  # shared memory holds two: the item this process is at, the item the helper has taken
 _OURS_AT, _HELPER_AT = 0, _SLOT.size
-_LENGTH = struct.Struct("Q")  # each result goes through the pipe as its length, then its pickle
+_HEADER = struct.Struct("qQ")  # each result goes through the pipe as its item and length, then its pickle
 _PIPE_BYTES = 1 << 20  # Linux's default limit for a pipe's size (/proc/sys/fs/pipe-max-size)
 
 
@@ -79,16 +79,18 @@ class Delivery:
 
 class Helper:
     """Runs `job(i)` for i = count-1, count-2, ... in a forked process until it meets this process,
-    which calls `take(i)` for i = 0, 1, ... and does the work itself whenever `take` returns None."""
+    which calls `take(i)` for i = 0, 1, ... and does the work itself whenever `take` returns None.
+
+    A thread of this process moves the helper's results from the pipe into memory as they arrive, so the
+    helper never waits for room in the pipe while this process is busy with an item of its own."""
 
     def __init__(self, count: int, job: Callable[[int], Any]):
-        self.count, self.used = count, 0
-        self._results: dict[int, Delivery] = {}
+        self.count, self.used = count, 0  # `used`: how many results the caller took (for its debug log)
         self._shared = mmap.mmap(-1, 2 * _SLOT.size)
         _SLOT.pack_into(self._shared, _OURS_AT, -1)
         _SLOT.pack_into(self._shared, _HELPER_AT, count)
         read_fd, write_fd = os.pipe()
-        try:  # a pipe holds 64 KB, three pages: the helper would wait for this process to read between its own pages
+        try:  # room for results while the reader thread waits its turn to run (64 KB is three pages)
             import fcntl  # Unix only, like the helper itself
 
             fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
@@ -100,7 +102,11 @@ class Helper:
             self._work(write_fd, job)
         os.close(write_fd)
         self._fd: int | None = read_fd
-        self._buffer, self._open = bytearray(), True
+        self._arrived: dict[int, bytes] = {}  # item -> its pickled (value, log records), not yet taken
+        self._open = True  # until the helper has finished or died
+        self._change = threading.Condition()
+        self._reader = threading.Thread(target=self._read, name="talkbase-helper-results", daemon=True)
+        self._reader.start()
 
     def _work(self, write_fd: int, job: Callable[[int], Any]) -> None:
         code = 0
@@ -120,42 +126,50 @@ class Helper:
                         value = job(i)
                     except Exception:  # the build's process meets the same error and reports it as usual
                         value = None
-                    data = pickle.dumps((i, value, capture.records), protocol=pickle.HIGHEST_PROTOCOL)
-                    out.write(_LENGTH.pack(len(data)) + data)
+                    data = pickle.dumps((value, capture.records), protocol=pickle.HIGHEST_PROTOCOL)
+                    out.write(_HEADER.pack(i, len(data)) + data)
                     out.flush()
         except BaseException:  # the build's process does whatever the helper did not deliver
             code = 1
         finally:
             os._exit(code)
 
+    def _read(self) -> None:
+        """In the reader thread: collect each complete result until the helper closes its end of the pipe."""
+        buffer = bytearray()
+        try:
+            while chunk := os.read(self._fd, 1 << 20):
+                buffer += chunk
+                complete = {}
+                while len(buffer) >= _HEADER.size:
+                    i, size = _HEADER.unpack_from(buffer)
+                    if len(buffer) < _HEADER.size + size:
+                        break
+                    complete[i] = bytes(buffer[_HEADER.size:_HEADER.size + size])
+                    del buffer[:_HEADER.size + size]
+                if complete:
+                    with self._change:
+                        self._arrived.update(complete)
+                        self._change.notify()
+        finally:
+            with self._change:
+                self._open = False
+                self._change.notify()
+
     def take(self, i: int) -> Delivery | None:
         """Item i's result if the helper has done it or is doing it; None when this process should do it."""
         _SLOT.pack_into(self._shared, _OURS_AT, i)
-        self._receive(wait=False)
-        while i not in self._results and self._open and _SLOT.unpack_from(self._shared, _HELPER_AT)[0] <= i:
-            self._receive(wait=True)  # the helper has taken item i (or gone past it): its result is on the way
-        found = self._results.pop(i, None)
-        return found if found is not None and found.value is not None else None
-
-    def _receive(self, wait: bool) -> None:
-        """Take every complete result that has arrived; with `wait`, block until at least one has."""
-        while self._open and (wait or select.select([self._fd], [], [], 0)[0]):
-            chunk = os.read(self._fd, 1 << 20)
-            if not chunk:  # the helper is done (or died): this process does what is left
-                self._open = False
-                return
-            self._buffer += chunk
-            while len(self._buffer) >= _LENGTH.size:
-                (size,) = _LENGTH.unpack_from(self._buffer)
-                if len(self._buffer) < _LENGTH.size + size:
-                    break
-                i, value, records = pickle.loads(self._buffer[_LENGTH.size:_LENGTH.size + size])
-                del self._buffer[:_LENGTH.size + size]
-                self._results[i] = Delivery(value, records)
-                wait = False
+        with self._change:  # the helper has taken item i (or gone past it) if it is at i or below: wait for it
+            self._change.wait_for(lambda: i in self._arrived or not self._open
+                                  or _SLOT.unpack_from(self._shared, _HELPER_AT)[0] > i)
+            data = self._arrived.pop(i, None)
+        if data is None:
+            return None
+        value, records = pickle.loads(data)
+        return Delivery(value, records) if value is not None else None
 
     def close(self) -> None:
-        """Stop the helper if it is still busy and reap it."""
+        """Stop the helper if it is still busy, reap it, and let the reader thread finish."""
         if self._fd is None:
             return
         try:
@@ -163,6 +177,7 @@ class Helper:
         except ProcessLookupError:
             pass
         os.waitpid(self._pid, 0)
+        self._reader.join()  # the pipe has no writer left, so the thread has read to its end
         os.close(self._fd)
-        self._fd, self._open = None, False
-        self._results.clear()
+        self._fd = None
+        self._arrived.clear()
