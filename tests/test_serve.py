@@ -1,5 +1,6 @@
 """`talkbase serve` in a real process: an edit to an episode shows in the served page, and the preview's
-search index stays whole (every page once, the edited ones up to date) after a rebuild of a few pages."""
+search index stays whole (every page once, the edited ones up to date) after a rebuild of a few pages;
+an edit to mkdocs.yml shows on every page."""
 
 from __future__ import annotations
 
@@ -72,3 +73,17 @@ def test_an_edit_shows_and_search_stays_whole(served):
     assert len(generated) == 2
     first, edit = (int(line.split(" pages written")[0].rsplit(" ", 1)[1]) for line in generated)
     assert 0 < edit < first / 2  # the edit rewrote only the pages that show it
+
+
+def test_an_edit_to_mkdocs_yml_shows_on_every_page(served):
+    project, base, log = served
+    pages = ["talks/002/", "topics/", "people/"]
+    for page in pages:
+        assert "OpenLLM Talk" in wait_for(lambda: fetch(base + page), f"{page} was not served", log)
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("site_name: OpenLLM Talk", "site_name: OpenLLM Talk 改名"),
+                      encoding="utf-8")
+    for page in pages:  # pages no episode edit touched: only a full rebuild renders them again
+        wait_for(lambda: (html := fetch(base + page)) and "OpenLLM Talk 改名" in html or None,
+                 f"the new site name did not show on {page}", log)
+    assert "mkdocs.yml changed: rebuilding every page" in log.read_text()

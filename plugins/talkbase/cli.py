@@ -171,8 +171,8 @@ def serve(ctx: click.Context, port: int, full: bool) -> None:
     reload the browser; a problem is printed and the preview waits until it is fixed.
     After the first build only the pages a change touched are rebuilt (the generator
     rewrites only those), so an edit shows in seconds even with a thousand episodes, and
-    search in the preview stays complete. A change to mkdocs.yml itself (theme, navigation)
-    needs a restart or --full. The published site is always a full build.
+    search in the preview stays complete. A change to mkdocs.yml (theme, navigation) rebuilds
+    every page. The published site is always a full build.
     """
     config_file = _config_file(ctx)
     _load(_layout(ctx), "the preview would not build")

@@ -13,6 +13,7 @@ import watchdog.events
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 
+from talkbase.cache import digest
 from talkbase.config import TalkbaseConfig
 from talkbase.generate import generate
 from talkbase.load import ProblemsFound
@@ -110,6 +111,8 @@ class _DocsWatch(watchdog.events.FileSystemEventHandler):
 class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
     report: WriteReport | None = None  # what the last generation wrote into docs/
     dirty = serving = False
+    settings: str | None = None  # digest of mkdocs.yml at the last build in this process
+    everything = False  # rebuild every page although the build is dirty: mkdocs.yml changed
     rebuilt: set[str] = set()  # URLs of the pages this build renders
     alive: set[str] = set()  # URLs of every page of the site
 
@@ -130,6 +133,9 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
 
     def on_config(self, config):
         layout = self.layout(config)
+        settings = digest(Path(config.config_file_path).read_bytes()) if config.config_file_path else None
+        self.everything = self.dirty and self.settings is not None and settings != self.settings
+        self.settings = settings
         log.info(f"reading {len(episode_files(layout))} episodes and writing their pages")
         try:
             # The project and its pages live until the build ends: frozen, the cycle collector leaves them alone
@@ -148,6 +154,10 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
         return config
 
     def on_files(self, files, config):
+        if self.everything:  # navigation, theme or extensions may show on every page, not only on changed ones
+            log.info("mkdocs.yml changed: rebuilding every page")
+            for file in files:
+                file.is_modified = lambda: True  # what a dirty build asks of each file, answered for this build
         self.total = len(files.documentation_pages())
         self.done = 0
         return files
