@@ -1,7 +1,11 @@
 """Options of the talkbase MkDocs plugin (`plugins: - talkbase:` in mkdocs.yml)."""
 
+from pathlib import Path
+
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
+
+from talkbase.project import Layout
 
 
 class TalkbaseConfig(Config):
@@ -24,3 +28,8 @@ class TalkbaseConfig(Config):
     """Share MkDocs' Markdown conversion and search indexing with a second process, on Linux machines with
     two or more cores and sites of 100 pages or more: a large build takes about half as long, and the site
     is the same either way. `TALKBASE_PARALLEL=off` also keeps the generator to one process."""
+
+    def layout(self, root: Path, docs: str) -> Layout:
+        """Where the project's parts are, as these options name them (`root`: the folder of mkdocs.yml)."""
+        return Layout.at(root, series=self.series, talks=self.talks_dir, data=self.data_dir,
+                         templates=self.templates_dir, notebooks=self.notebooks_dir, docs=docs)

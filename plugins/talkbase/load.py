@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -171,16 +172,18 @@ class _Abort(Exception):
 
 
 def read_text(path: Path, root: Path, display: str) -> str:
-    """Read a UTF-8 file from inside the project, refusing links out of it and oversized files."""
+    """Read a UTF-8 file from inside the project (`root`, resolved as `Layout.root` is), refusing links out
+    of it and oversized files."""
     try:
         real = path.resolve(strict=True)
+        info = real.stat()
     except (OSError, RuntimeError) as err:
         raise ProblemsFound([Problem(display, 1, 1, f"cannot open file: {err.strerror or err}")]) from None
-    if not real.is_relative_to(root.resolve()):
+    if not real.is_relative_to(root):
         raise ProblemsFound([Problem(display, 1, 1, f"the file resolves to {real}, outside the project; copy it into the project instead")])
-    if not real.is_file():
+    if not stat.S_ISREG(info.st_mode):
         raise ProblemsFound([Problem(display, 1, 1, "not a regular file; expected a YAML text file")])
-    size = real.stat().st_size
+    size = info.st_size
     if size > MAX_BYTES:
         raise ProblemsFound([Problem(display, 1, 1, f"file is {size:,} bytes; an episode file must be under {MAX_BYTES:,} bytes")])
     raw = real.read_bytes()

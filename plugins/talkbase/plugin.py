@@ -126,10 +126,7 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
         self.dirty, self.serving = dirty, command == "serve"
 
     def layout(self, config) -> Layout:
-        opts = self.config
-        return Layout.at(Path(config.config_file_path).parent, series=opts.series, talks=opts.talks_dir,
-                         data=opts.data_dir, templates=opts.templates_dir, notebooks=opts.notebooks_dir,
-                         docs=config.docs_dir)
+        return self.config.layout(Path(config.config_file_path).parent, config.docs_dir)
 
     def on_config(self, config):
         layout = self.layout(config)
@@ -193,7 +190,7 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
 
     def _pages(self, files) -> list:
         """The pages this build converts and renders (a dirty build skips unmodified ones)."""
-        return [f.page for f in files.documentation_pages() if f.page is not None and not (self.dirty and not f.is_modified())]
+        return [f.page for f in files.documentation_pages() if f.page is not None and (not self.dirty or f.is_modified())]
 
     def _stop_helpers(self) -> None:
         for helper in self.helpers:

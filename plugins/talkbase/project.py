@@ -222,7 +222,13 @@ def _parse_episode(path: Path, display: str, text: str, stamp: tuple | None, key
     except ProblemsFound as err:  # problems are never cached
         return _Read(display, doc, problems=err.problems, people=people)
     store.put(key, (episode, people))
-    doc = Document(text)  # the episode holds what the data said
+    return _valid(path, display, text, stamp, key, episode, people)
+
+
+def _valid(path: Path, display: str, text: str, stamp: tuple | None, key: str, episode: Episode,
+           people: list[tuple[tuple, str]]) -> _Read:
+    """A valid episode, just parsed or from the cache; its document keeps the text, not the data the episode holds."""
+    doc = Document(text)
     return _Read(display, doc, Source(episode, path, display, doc, stamp, key), people=people)
 
 
@@ -247,9 +253,7 @@ def _read_episodes(paths: list[Path], layout: Layout) -> list[_Read]:
             continue
         key = cache.digest(text)
         if (stored := store.get(key)) is not None:
-            episode, people = stored
-            doc = Document(text)
-            reads[path] = _Read(display, doc, Source(episode, path, display, doc, stamp, key), people=people)
+            reads[path] = _valid(path, display, text, stamp, key, *stored)
         else:
             todo.append((path, display, text, stamp, key))
     for i, read in enumerate(each(len(todo), lambda i: _parse_episode(*todo[i], store))):

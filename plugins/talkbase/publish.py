@@ -56,8 +56,7 @@ def layout_from(config_file: Path) -> Layout:
         raise BuildFailed("; ".join(f"plugins: talkbase: {key}: {err}" for key, err in failed))
     for key, warning in warnings:  # an unknown option is most likely a misspelt one
         logging.getLogger("talkbase").warning(f"{config_file.name}: plugins: talkbase: {key}: {warning}")
-    return Layout.at(config_file.parent, series=o.series, talks=o.talks_dir, data=o.data_dir,
-                     templates=o.templates_dir, notebooks=o.notebooks_dir, docs=raw.get("docs_dir") or "docs")
+    return o.layout(config_file.parent, raw.get("docs_dir") or "docs")
 
 
 class _Collect(logging.Handler):
