@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -46,6 +46,8 @@ def _check_markdown(value: str) -> str:
 
     Raw HTML needs no rule here: the renderer escapes it, so `<script>` shows as text.
     """
+    if "]" not in value and "{" not in value:  # neither rule can match: most texts end here
+        return value
     prose = _CODE_SPAN.sub("", value)  # `{onclick=...}` in backticks is only shown
     for match in _MD_LINK_TARGET.finditer(prose):
         target = match.group(1) or match.group(2) or ""
@@ -90,6 +92,10 @@ Markdown = Annotated[str, AfterValidator(_check_markdown)]
 HHMM = Annotated[str, AfterValidator(_check_hhmm)]
 PersonId = Annotated[str, Field(pattern=PERSON_ID.pattern, description="A person id from data/people.yml")]
 Slug = Annotated[str, Field(pattern=SLUG.pattern)]
+T = TypeVar("T")
+# A list that may be left out. A factory, not `= []`: pydantic deep-copies a mutable default for every
+# model it makes, some forty times per episode; the JSON Schema still shows the default.
+Many = Annotated[list[T], Field(default_factory=list, json_schema_extra={"default": []})]
 
 
 class Strict(BaseModel):
@@ -117,21 +123,21 @@ class Item(Strict):
     """A news item, a recommendation or a reference."""
 
     title: Markdown
-    links: list[LinkRef] = []
+    links: Many[LinkRef]
     summary: Markdown | None = None
-    points: list[Point] = []
+    points: Many[Point]
     source: Url | None = Field(None, description="Where the item was taken from; shown as from-<url>")
     by: PersonId | None = Field(None, description="Who contributed the item")
-    tags: list[Markdown] = []
+    tags: Many[Markdown]
 
 
 class News(Strict):
-    contributors: list[PersonId] = []
-    suggestions: list[Markdown] = []
-    academic: list[Item] = []
-    projects: list[Item] = []
-    industry: list[Item] = []
-    items: list[Item] = Field([], description="A flat list, for episodes that did not group their news")
+    contributors: Many[PersonId]
+    suggestions: Many[Markdown]
+    academic: Many[Item]
+    projects: Many[Item]
+    industry: Many[Item]
+    items: Annotated[Many[Item], Field(description="A flat list, for episodes that did not group their news")]
 
     @model_validator(mode="after")
     def _flat_or_grouped(self) -> News:
@@ -141,20 +147,20 @@ class News(Strict):
 
 
 class Recommendations(Strict):
-    contributors: list[PersonId] = []
-    nominations: list[Markdown] = []
-    suggestions: list[Markdown] = []
+    contributors: Many[PersonId]
+    nominations: Many[Markdown]
+    suggestions: Many[Markdown]
     theme: Markdown | None = None
-    materials: list[Item] = []
-    models: list[Item] = []
-    projects: list[Item] = []
-    misc: list[Item] = []
-    refs: list[LinkRef] = []
+    materials: Many[Item]
+    models: Many[Item]
+    projects: Many[Item]
+    misc: Many[Item]
+    refs: Many[LinkRef]
 
 
 class Classics(Strict):
-    contributors: list[PersonId] = []
-    nominations: list[Markdown] = []
+    contributors: Many[PersonId]
+    nominations: Many[Markdown]
     topic: Markdown | None = None
     body: Markdown | None = None
 
@@ -166,41 +172,41 @@ class CodeBlock(Strict):
 
 
 class Practice(Strict):
-    contributors: list[PersonId] = []
-    nominations: list[Markdown] = []
-    suggestions: list[Markdown] = []
+    contributors: Many[PersonId]
+    nominations: Many[Markdown]
+    suggestions: Many[Markdown]
     body: Markdown | None = None
-    code: list[CodeBlock] = []
+    code: Many[CodeBlock]
     notebook: str | None = Field(None, description="A notebook under notebooks/, e.g. notebooks/ntk_rope.ipynb")
 
 
 class Answer(Strict):
     text: Markdown
     by: PersonId | None = None
-    answers: list[Answer] = []
+    answers: Many[Answer]
 
 
 class Question(Strict):
     question: Markdown
     details: Markdown | None = None
     by: PersonId | None = None
-    answers: list[Answer] = []
-    tags: list[Markdown] = []
+    answers: Many[Answer]
+    tags: Many[Markdown]
 
 
 class Discussion(Strict):
     topic: Markdown
     body: Markdown | None = None
-    links: list[LinkRef] = []
+    links: Many[LinkRef]
     by: PersonId | None = None
-    tags: list[Markdown] = []
+    tags: Many[Markdown]
 
 
 class FreeTalk(Strict):
-    contributors: list[PersonId] = []
-    online: list[Question] = []
+    contributors: Many[PersonId]
+    online: Many[Question]
     group_note: Markdown | None = None
-    group: list[Discussion] = []
+    group: Many[Discussion]
 
 
 class Plan(Strict):
@@ -217,10 +223,10 @@ class Video(Strict):
 
 
 class Crew(Strict):
-    hosts: list[PersonId] = []
-    editors: list[PersonId] = []
-    section_owners: list[PersonId] = []
-    contributors: list[PersonId] = []
+    hosts: Many[PersonId]
+    editors: Many[PersonId]
+    section_owners: Many[PersonId]
+    contributors: Many[PersonId]
     note: Markdown | None = Field(None, description="How contributions are credited (具体内容贡献者)")
 
 
@@ -236,7 +242,7 @@ class Episode(Strict):
     title: Markdown | None = None
     date: dt.date | None = Field(None, description="Leave out only when the date is unknown")
     time: HHMM | None = Field(None, description="Start time when it differs from the series schedule")
-    summary: list[Markdown] = Field([], description="本期提要: the topics of the episode")
+    summary: Annotated[Many[Markdown], Field(description="本期提要: the topics of the episode")]
     crew: Crew = Crew()
     video: Video | None = None
     article: Url | None = Field(None, description="The original write-up, when the episode lives elsewhere")
@@ -245,8 +251,8 @@ class Episode(Strict):
     classics: Classics | None = None
     practice: Practice | None = None
     free_talk: FreeTalk | None = None
-    references: list[Item] = []
-    plans: list[Plan] = []
+    references: Many[Item]
+    plans: Many[Plan]
     notes: Markdown | None = None
     body: Markdown | None = Field(None, description="The article text of a special episode")
 
@@ -312,15 +318,15 @@ class Series(Strict):
 
 class Person(Strict):
     name: str
-    aliases: list[str] = []
-    links: list[LinkRef] = []
+    aliases: Many[str]
+    links: Many[LinkRef]
 
 
 class TopicAliases(Strict):
     """One topic and the other spellings that mean it."""
 
     name: str
-    aliases: list[str] = []
+    aliases: Many[str]
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
