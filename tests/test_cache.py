@@ -4,6 +4,7 @@ parsing and rendering would give; anything wrong with an entry only means doing 
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 
 import pytest
 
@@ -73,20 +74,49 @@ def test_a_second_run_takes_unchanged_work_from_the_cache(layout, work, monkeypa
     assert third == build_pages(layout)  # the same as doing all the work
 
 
+def packs(layout: Layout, kind: str) -> list:
+    return sorted((cache.folder_for(layout.root) / kind).glob("*.pack"))
+
+
 def test_broken_or_foreign_entries_are_ignored(layout, work, monkeypatch):
     first = build_pages(layout)
-    folder = cache.folder_for(layout.root)
-    entries = sorted((folder / "episodes").glob("*.pickle"))
-    assert len(entries) == 4 and len(list((folder / "pages").glob("*.pickle"))) > 20
-    entries[0].write_bytes(b"not a pickle")
+    [pack] = packs(layout, "episodes")  # one run, one pack of every episode
+    entries = pickle.loads(pack.read_bytes())
+    assert len(entries) == 4 and len(pickle.loads(packs(layout, "pages")[0].read_bytes())) > 20
+    entries[min(entries)] = b"not a pickle"
+    pack.write_bytes(pickle.dumps(entries))
     work["parsed"].clear()
     assert build_pages(layout) == first
     assert len(work["parsed"]) == 1  # only the broken entry was parsed again
+
+    for pack in packs(layout, "episodes"):
+        pack.write_bytes(b"not a pack")
+    work["parsed"].clear()
+    assert build_pages(layout) == first
+    assert len(work["parsed"]) == 4
 
     monkeypatch.setattr(cache, "code_digest", lambda: "another talkbase version")
     work["parsed"].clear()
     assert build_pages(layout) == first
     assert len(work["parsed"]) == 4
+
+
+def test_edits_add_small_packs_that_are_merged_before_they_pile_up(layout, work):
+    build_pages(layout)
+    episode = layout.talks / "002.yaml"
+    text = episode.read_text(encoding="utf-8")
+    counts = []
+    for n in range(2 * cache.MAX_PACKS):  # as `talkbase serve` does after each edit
+        episode.write_text(text.replace("zhuanlan", f"zhuanlan{n}"), encoding="utf-8")
+        work["parsed"].clear()
+        build_pages(layout)
+        assert work["parsed"] == ["talks/002.yaml"]
+        counts.append(len(packs(layout, "episodes")))
+    assert max(counts) <= cache.MAX_PACKS and counts.count(1) >= 2  # merged, more than once
+    stored = [pickle.loads(pack.read_bytes()) for pack in packs(layout, "episodes")]
+    assert sum(map(len, stored)) <= 2 * 4  # stale versions of 002 never outnumber the four live entries
+    live = {cache.digest(path.read_text(encoding="utf-8")) for path in layout.talks.glob("*.yaml")}
+    assert live <= set().union(*stored)
 
 
 def test_problems_are_never_cached_and_off_means_no_folder(layout, monkeypatch, tmp_path):

@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -124,16 +125,19 @@ def load_topics(layout: Layout) -> list[TopicAliases]:
         raise ProblemsFound(explain(err, doc, display, TopicAliases)) from None
 
 
-def _walk_people(data: Any, loc: tuple = ()) -> Iterator[tuple[tuple, str]]:
-    """Yield (location, id) for every person reference in raw episode data; only containers are descended into."""
-    for key, value in data.items() if isinstance(data, dict) else enumerate(data):
-        if isinstance(key, str) and key in PERSON_KEYS:
-            if isinstance(value, list):
-                yield from ((loc + (key, i), pid) for i, pid in enumerate(value) if isinstance(pid, str))
+def _walk_people(data: Any, loc: tuple = (), out: list | None = None) -> list[tuple[tuple, str]]:
+    """(location, id) of every person reference in raw episode data; only containers are descended into.
+    Plain recursion into one list: this walks every value of every episode."""
+    out = [] if out is None else out
+    for key, value in data.items() if data.__class__ is dict else enumerate(data):
+        if key in PERSON_KEYS:  # keys are text or whole numbers; only text can match
+            if value.__class__ is list:
+                out += [(loc + (key, i), pid) for i, pid in enumerate(value) if isinstance(pid, str)]
             elif isinstance(value, str):
-                yield loc + (key,), value
-        elif isinstance(value, (dict, list)):
-            yield from _walk_people(value, loc + (key,))
+                out.append((loc + (key,), value))
+        elif value.__class__ is dict or value.__class__ is list:
+            _walk_people(value, loc + (key,), out)
+    return out
 
 
 def _person_hint(pid: str, people: dict[str, Person]) -> str:
@@ -210,19 +214,40 @@ class _Read:
     people: list[tuple[tuple, str]] = field(default_factory=list)  # (key path, id) of every person reference
 
 
-def _parse_episode(path: Path, display: str, text: str, stamp: tuple | None, key: str, store: cache.Store) -> _Read:
-    """Parse and validate one episode's text; a valid one goes into the cache (in whichever process parsed it)."""
+@dataclass
+class _Parsed:
+    """A valid episode just parsed. Its cache entry (`cache.encode`) is made once, where it was parsed: a helper
+    sends those bytes, which the cache stores as they are, rather than pickling the episode a second time."""
+
+    episode: Episode
+    people: list[tuple[tuple, str]]
+
+    @cached_property
+    def entry(self) -> bytes:
+        return cache.encode((self.episode, self.people))
+
+    def __reduce__(self) -> tuple:
+        return _Parsed.from_entry, (self.entry,)
+
+    @staticmethod
+    def from_entry(entry: bytes) -> _Parsed:
+        parsed = _Parsed(*cache.decode(entry))
+        parsed.__dict__["entry"] = entry  # already made: what the cache stores
+        return parsed
+
+
+def _parse_episode(display: str, text: str) -> _Read | _Parsed:
+    """Parse and validate one episode's text."""
     try:
         doc = parse_yaml(text, display)
     except ProblemsFound as err:
         return _Read(display, problems=err.problems)
-    people = list(_walk_people(doc.data)) if isinstance(doc.data, (dict, list)) else []
+    people = _walk_people(doc.data) if isinstance(doc.data, (dict, list)) else []
     try:
         episode = validate_document(doc, display, Episode)
     except ProblemsFound as err:  # problems are never cached
         return _Read(display, doc, problems=err.problems, people=people)
-    store.put(key, (episode, people))
-    return _valid(path, display, text, stamp, key, episode, people)
+    return _Parsed(episode, people)
 
 
 def _valid(path: Path, display: str, text: str, stamp: tuple | None, key: str, episode: Episode,
@@ -256,14 +281,18 @@ def _read_episodes(paths: list[Path], layout: Layout) -> list[_Read]:
             reads[path] = _valid(path, display, text, stamp, key, *stored)
         else:
             todo.append((path, display, text, stamp, key))
-    for i, read in enumerate(each(len(todo), lambda i: _parse_episode(*todo[i], store))):
-        reads[todo[i][0]] = read
+    parsed = each(len(todo), lambda i: _parse_episode(todo[i][1], todo[i][2]))
+    for got, (path, display, text, stamp, key) in zip(parsed, todo):  # each() first: it ends the helper
+        if isinstance(got, _Parsed):  # problems are never cached
+            if store.enabled:
+                store.write(key, got.entry)
+            got = _valid(path, display, text, stamp, key, got.episode, got.people)
+        reads[path] = got
     for path, read in reads.items():
         _EPISODES.pop((path, layout.root), None)
         if read.source is not None and read.source.stamp is not None:
             _EPISODES[(path, layout.root)] = read
-    if todo:
-        store.keep_only({r.source.digest for r in reads.values() if r.source is not None})
+    store.save(keep={r.source.digest for r in reads.values() if r.source is not None})
     return [reads[p] for p in paths]
 
 
