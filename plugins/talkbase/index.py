@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 from talkbase.links import classify
 from talkbase.outline import SECTION_IDS, outline
@@ -16,6 +17,7 @@ from talkbase.project import Project, Source
 _NON_WORD = re.compile(r"[^\w\u3400-\u9fff]+")
 
 
+@lru_cache(maxsize=1 << 14)  # asked for every tag on every page; a site has a few hundred topic names
 def topic_key(name: str) -> str:
     """Spellings that differ only in case, spaces or punctuation are one topic."""
     return _NON_WORD.sub("", name.casefold())
@@ -35,7 +37,7 @@ class Ref:
     title: str
     role: str = ""
 
-    @property
+    @cached_property  # every page that lists the place links to it
     def target(self) -> str:
         return f"talks/{self.source.episode.slug}.md" + (f"#{self.anchor}" if self.anchor else "")
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # the notebook library is only needed where frozen demos are 
 # `<` that would open an HTML tag, comment or processing instruction; autolinks <https://...> stay
 _RAW_HTML = re.compile(r"<(?=[A-Za-z/!?])(?!(?:https?://|mailto:)[^<>\s]*>)")
 _CODE = re.compile(r"(`+)[\s\S]*?\1")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'._-]*")
 WEEKDAYS = get_args(Weekday)  # Monday first, as datetime.weekday() counts
 PAST_LIMIT = 10  # earlier episodes listed on an episode page; more would make every page grow with the archive
@@ -59,15 +59,19 @@ def inline(text: str | None) -> str:
     return " ".join(safe_markdown(text).split())
 
 
-class Record(dict):
-    """A dict whose keys templates read as attributes (`card.title`) directly; Jinja would otherwise try the
-    attribute, fail with an exception, then try the key, for every use on every page."""
+class Record:
+    """Facts a template reads as attributes (`card.title`), kept as the instance's own attributes, which is
+    where Python looks first: a dict answering through `__getattr__` cost a failed lookup for every use on
+    every page. `labels[key]` and `key in labels` work as they would on a dict."""
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    def __init__(self, facts: dict[str, Any] | None = None, **more: Any):
+        self.__dict__.update(facts or {}, **more)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.__dict__[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.__dict__
 
 
 def fence(code: str) -> str:
@@ -77,22 +81,25 @@ def fence(code: str) -> str:
 
 def reading_minutes(texts: list[str]) -> int:
     """Chinese is read by characters (~400/min), other text by words (~200/min)."""
-    spaced, cjk = _CJK.subn(" ", "\n".join(texts))  # one pass counts the characters and parts them from words
-    words = len(_WORD.findall(spaced))
+    text = "\n".join(texts)
+    cjk = sum(map(len, _CJK.findall(text)))  # runs of characters: a match per character cost ten times more
+    words = len(_WORD.findall(text))  # a Chinese character is never part of a word, so it parts words already
     return max(1, math.ceil(cjk / 400 + words / 200))
 
 
 def _strings(value: Any, out: list[str] | None = None) -> list[str]:
-    """The texts a reader reads in JSON-like data, in order: no URLs, code or sources."""
+    """The texts a reader reads in JSON-like data (plain dicts, lists and strings), in order: no URLs, code
+    or sources."""
     out = [] if out is None else out
-    if isinstance(value, str):
+    cls = value.__class__
+    if cls is str:
         if not value.startswith(("http://", "https://")):
             out.append(value)
-    elif isinstance(value, dict):
+    elif cls is dict:
         for k, v in value.items():
             if k not in ("code", "url", "source"):
                 _strings(v, out)
-    elif isinstance(value, list):
+    elif cls is list:
         for v in value:
             _strings(v, out)
     return out
@@ -175,6 +182,7 @@ class Renderer:
             comment_start_string="{##",
             comment_end_string="##}",
             bytecode_cache=_compiled_templates(project.layout.root),
+            auto_reload=False,  # a Renderer lives for one render; checking every template's time cost 2 stats a page
         )
         self.env.filters.update(md=safe_markdown, inline=inline, offset=format_offset, fence=fence)
         self.env.globals.update(labels=self.labels, series=self.series, section_ids=SECTION_IDS)
@@ -254,7 +262,8 @@ class Renderer:
         return _link_markdown(link.url, link.label)
 
     def episode_card(self, src: Source, page: str) -> Record:
-        return Record(self._card_facts(src), href=self.href(page, f"talks/{src.episode.slug}.md"))
+        facts = self._card_facts(src)
+        return Record(facts, href=self.href(page, facts["target"]))
 
     def _card_facts(self, src: Source) -> dict[str, Any]:
         """What a card shows apart from its link; computed once per episode, though listed on many pages."""
@@ -262,7 +271,8 @@ class Renderer:
         if facts is None:
             e = src.episode
             facts = self._cards[id(src)] = {"title": self.title_of(e), "summary": self.summary_of(e),
-                                            "date": self.when(self.start_of(e), with_time=False), "episode": e}
+                                            "date": self.when(self.start_of(e), with_time=False), "episode": e,
+                                            "target": f"talks/{e.slug}.md"}
         return facts
 
     # --- pages -------------------------------------------------------------------------------
@@ -414,10 +424,11 @@ class Renderer:
         jobs += self.episode_jobs() + self.knowledge_pages()
         store = cache.Store(self.project.layout.root, "pages")
         out: dict[str, str] = {}
+        names: dict[str, str] = {}  # page -> its key in the cache
         todo = []
         for job in jobs:
             key = None if job.inputs is None else cache.digest(repr((self.fingerprint, job.inputs)))
-            name = cache.digest(job.path)
+            name = names[job.path] = cache.digest(job.path)
             last = _RENDERED.get((self.project.layout.root, job.path)) or (store.get(name) if key else None)
             if key is not None and last is not None and last[0] == key:
                 out[job.path] = last[1]
@@ -425,18 +436,12 @@ class Renderer:
             else:
                 todo.append((job, key, name))
 
-        def produce(i: int) -> str:  # in either process; each stores what it rendered
-            job, key, name = todo[i]
-            text = job.make()
-            if key is not None:
-                store.put(name, (key, text))
-            return text
-
-        for i, text in enumerate(each(len(todo), produce)):
-            job, key, _ = todo[i]
+        for text, (job, key, name) in zip(each(len(todo), lambda i: todo[i][0].make()), todo):  # each() first: it ends the helper
             out[job.path] = text
             if key is not None:
                 _RENDERED[(self.project.layout.root, job.path)] = (key, text)
+                store.put(name, (key, text))
+        store.save(keep=set(names.values()))
         return {job.path: out[job.path] for job in jobs}
 
 
