@@ -101,6 +101,14 @@ def test_broken_or_foreign_entries_are_ignored(layout, work, monkeypatch):
     assert len(work["parsed"]) == 4
 
 
+def test_entries_of_the_file_per_entry_cache_are_removed(layout):
+    folder = cache.folder_for(layout.root) / "episodes"
+    folder.mkdir(parents=True)
+    (folder / f"{cache.digest('old')}.pickle").write_bytes(b"an entry of talkbase before packs")
+    load_project(layout)
+    assert [p.suffix for p in folder.iterdir()] == [".pack"]
+
+
 def test_edits_add_small_packs_that_are_merged_before_they_pile_up(layout, work):
     build_pages(layout)
     episode = layout.talks / "002.yaml"

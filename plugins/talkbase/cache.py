@@ -150,6 +150,8 @@ class Store:
                     pack.unlink(missing_ok=True)
             elif self._added:
                 self._write_pack(self._added)
+            for old in self.folder.glob("*.pickle") if self._added else ():  # a file per entry, before packs
+                old.unlink(missing_ok=True)
         except OSError:  # a read-only home or a full disk only costs speed
             pass
         self._packs, self._index, self._added = None, {}, {}
