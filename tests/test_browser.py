@@ -62,7 +62,9 @@ def chromium() -> str:
     raise AssertionError
 
 
-@pytest.fixture(scope="session")
+# The browser and the server end with this module: while their threads run, a build in this process
+# forks no helper (`forked.alone`), so later tests' builds would all run alone.
+@pytest.fixture(scope="module")
 def browser(chromium):
     with sync_playwright() as playwright:
         try:
@@ -73,7 +75,7 @@ def browser(chromium):
         launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(site):
     served = SiteServer(site)
     yield served
@@ -435,7 +437,7 @@ A11Y_JS = """() => {
 }"""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def crawl(browser, server, site) -> dict[str, dict]:
     """Every page of the built site, opened once in a 375-pixel-wide (phone) window: what it shows."""
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")

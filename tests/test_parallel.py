@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,7 +18,8 @@ import pytest
 from conftest import build, make_project
 from talkbase import forked
 
-pytestmark = pytest.mark.skipif(not forked.worthwhile(forked.MIN_JOBS), reason="needs Linux and two cores")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
+                                reason="needs Linux and two cores")
 
 
 class Tally:
@@ -36,6 +39,16 @@ class Tally:
             return got
 
         monkeypatch.setattr(forked.Helper, "take", take)
+
+
+ALONE = forked.alone  # the real check; the fixture below stands in for it
+
+
+@pytest.fixture(autouse=True)
+def alone(monkeypatch):
+    """Tests that ran earlier in this process leave threads behind (jupyter's runner thread once a notebook
+    has run, ...), and a process with other threads forks no helper; these tests are about the helper."""
+    monkeypatch.setattr(forked, "alone", lambda: True)
 
 
 def run_all(count: int, job) -> tuple[list, int]:
@@ -122,3 +135,28 @@ def test_a_build_shared_with_helpers_is_the_same_site(tmp_path, monkeypatch):
     differ = [name for name in alone if alone[name] != shared[name] and name != "sitemap.xml.gz"]
     assert differ == []
     assert b'"location":"talks/003/' in shared["search/search_index.json"]
+
+
+def test_no_helper_is_forked_while_another_thread_runs(monkeypatch):
+    """A lock another thread holds at the moment of a fork would stay held in the helper's copy forever
+    (`talkbase serve` rebuilds while its server's threads run)."""
+    tally = Tally(monkeypatch)
+
+    def job(i):
+        time.sleep(0.001)
+        return i * i
+
+    assert list(forked.each(200, job)) == [i * i for i in range(200)]
+    assert tally.delivered > 0  # alone, the process shares the work
+    monkeypatch.setattr(forked, "alone", ALONE)
+    tally.delivered = tally.local = 0
+    stop = threading.Event()
+    server = threading.Thread(target=stop.wait, name="a server")
+    server.start()
+    try:
+        assert not forked.alone()
+        assert list(forked.each(200, job)) == [i * i for i in range(200)]
+        assert tally.delivered == tally.local == 0  # no helper was asked for anything
+    finally:
+        stop.set()
+        server.join()

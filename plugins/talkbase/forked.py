@@ -28,10 +28,17 @@ _PIPE_BYTES = 1 << 20  # Linux's default limit for a pipe's size (/proc/sys/fs/p
 
 def worthwhile(jobs: int) -> bool:
     """Only on Linux (fork is safe there and the helper inherits everything loaded), with a core to spare,
-    and unless TALKBASE_PARALLEL=off."""
+    unless TALKBASE_PARALLEL=off, and only from a process that runs no other thread (`alone`)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return (sys.platform.startswith("linux") and jobs >= MIN_JOBS and cores >= 2
+    return (sys.platform.startswith("linux") and jobs >= MIN_JOBS and cores >= 2 and alone()
             and os.environ.get("TALKBASE_PARALLEL", "").lower() not in ("off", "0", "no", "false"))
+
+
+def alone() -> bool:
+    """Whether this process runs no thread but its own: a lock another thread holds at the moment of a fork
+    stays held forever in the helper's copy (Python 3.12 warns of it). A build runs no other thread;
+    `talkbase serve` rebuilds while its server's threads run, so after its first build it works alone."""
+    return threading.active_count() == 1
 
 
 def each(count: int, job: Callable[[int], Any]) -> Iterator[Any]:
