@@ -161,8 +161,8 @@ def build(ctx: click.Context, site_dir: Path | None, no_strict: bool) -> None:
 @cli.command(short_help="Preview on 127.0.0.1 with live reload.")
 @click.option("--port", "-p", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port on 127.0.0.1.")
 @click.option("--full", is_flag=True,
-              help="Rebuild every page on every change, as `talkbase build` does (slow on a large site); by default "
-                   "only the pages a change touched are rebuilt.")
+              help="Rebuild every page on every change, as `talkbase build` does but in one process (about twice "
+                   "as slow); by default only the pages a change touched are rebuilt.")
 @click.pass_context
 def serve(ctx: click.Context, port: int, full: bool) -> None:
     """Preview the site on http://127.0.0.1:PORT (this machine only) with live reload.
@@ -172,7 +172,8 @@ def serve(ctx: click.Context, port: int, full: bool) -> None:
     After the first build only the pages a change touched are rebuilt (the generator
     rewrites only those), so an edit shows in seconds even with a thousand episodes, and
     search in the preview stays complete. A change to mkdocs.yml (theme, navigation) rebuilds
-    every page. The published site is always a full build.
+    every page, in one process: no helper process is forked while the preview's server
+    threads run. The published site is always a full build.
     """
     config_file = _config_file(ctx)
     _load(_layout(ctx), "the preview would not build")
