@@ -281,6 +281,10 @@ def _read_episodes(paths: list[Path], layout: Layout) -> list[_Read]:
             reads[path] = _valid(path, display, text, stamp, key, *stored)
         else:
             todo.append((path, display, text, stamp, key))
+    # Known before a helper forks, the code digest is the same in both processes: were talkbase's own files
+    # edited while it ran, the entries it sends would otherwise carry a digest this process refuses.
+    if todo:
+        cache.code_digest()
     parsed = each(len(todo), lambda i: _parse_episode(todo[i][1], todo[i][2]))
     for got, (path, display, text, stamp, key) in zip(parsed, todo):  # each() first: it ends the helper
         if isinstance(got, _Parsed):  # problems are never cached
