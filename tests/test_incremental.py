@@ -63,3 +63,17 @@ def test_a_changed_template_renders_every_page_again(tmp_path, monkeypatch):
     assert set(rendered) >= {p for p in before if p.endswith(".md") and p.startswith(("talks/", "topics/", "people/"))}
     assert again == fresh_render(layout)
     assert any(" ·· " in text for text in again.values() if isinstance(text, str))
+
+
+def test_a_renamed_episode_file_gets_an_edit_link_to_its_new_name(tmp_path, monkeypatch):
+    """The same text under another file name is the same episode, but its page links to the file for edits."""
+    monkeypatch.setenv("TALKBASE_CACHE", str(tmp_path / "cache"))  # both memories: this process's and the disk's
+    layout = Layout.at(make_project(tmp_path / "project"))
+    layout.series.write_text(layout.series.read_text(encoding="utf-8") + "repo_url: https://github.com/example/talks\n",
+                             encoding="utf-8")
+    assert "/edit/main/talks/002.yaml" in fresh_render(layout)["talks/002.md"]
+    (layout.talks / "002.yaml").rename(layout.talks / "2023-06-24.yaml")
+
+    page = render_all(load_project(layout), OPTIONS)["talks/002.md"]
+    assert "/edit/main/talks/2023-06-24.yaml" in page and "talks/002.yaml" not in page
+    assert fresh_render(layout)["talks/002.md"] == page  # a new process, reading the cache on disk

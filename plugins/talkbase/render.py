@@ -401,7 +401,8 @@ class Renderer:
         for i, src in enumerate(sources):
             shown = sources[max(0, i - PAST_LIMIT):i + 2]  # the page itself, its neighbours and the past list
             inputs = None if src.episode.practice and src.episode.practice.notebook else \
-                _inputs(min(i, PAST_LIMIT + 1), shown, [])  # a notebook's frozen run: not tracked here
+                _inputs((min(i, PAST_LIMIT + 1), src.display), shown, [])  # a notebook's frozen run: not tracked here
+            # src.display: the page links to its file for edits, and a renamed file keeps its text's digest
             jobs.append(Job(f"talks/{src.episode.slug}.md", inputs, partial(self.episode_page, i)))
         return jobs
 
@@ -454,7 +455,7 @@ class Job:
     make: Callable[[], str]
 
 
-def _inputs(name: str | int, sources: list[Source], refs: list[index.Ref]) -> tuple | None:
+def _inputs(name: str | tuple, sources: list[Source], refs: list[index.Ref]) -> tuple | None:
     """A page's own inputs: the content of the episode files it shows; None if one is not known."""
     shown = [s.digest for s in sources] + [r.source.digest for r in refs]
     if not all(shown):
