@@ -174,6 +174,12 @@ class _Abort(Exception):
 def read_text(path: Path, root: Path, display: str) -> str:
     """Read a UTF-8 file from inside the project (`root`, resolved as `Layout.root` is), refusing links out
     of it and oversized files."""
+    return read_version(path, root, display)[0]
+
+
+def read_version(path: Path, root: Path, display: str) -> tuple[str, tuple]:
+    """`read_text`, with the version of the file it read: (real path, modification time, size), as
+    `project.file_stamp` gives it. Episodes are read this way, for one path resolution per file, not two."""
     try:
         real = path.resolve(strict=True)
         info = real.stat()
@@ -188,7 +194,7 @@ def read_text(path: Path, root: Path, display: str) -> str:
         raise ProblemsFound([Problem(display, 1, 1, f"file is {size:,} bytes; an episode file must be under {MAX_BYTES:,} bytes")])
     raw = real.read_bytes()
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), (real, info.st_mtime_ns, size)
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from talkbase import cache
 from talkbase.forked import each
 from talkbase.load import (Document, Problem, ProblemsFound, explain, key_path, load_model, parse_yaml, read_document,
-                           read_text, suggest, validate_document)
+                           read_version, suggest, validate_document)
 from talkbase.schema import Episode, Person, Series, TopicAliases
 
 PERSON_KEYS = {"hosts", "editors", "section_owners", "contributors", "by"}
@@ -265,14 +265,13 @@ def _read_episodes(paths: list[Path], layout: Layout) -> list[_Read]:
     store = cache.Store(layout.root, "episodes")
     todo = []
     for path in paths:
-        stamp = file_stamp(path)
         cached = _EPISODES.get((path, layout.root))
-        if cached is not None and cached.source.stamp == stamp:
+        if cached is not None and cached.source.stamp == file_stamp(path):
             reads[path] = cached
             continue
         display = layout.rel(path)
         try:
-            text = read_text(path, layout.root, display)
+            text, stamp = read_version(path, layout.root, display)
         except ProblemsFound as err:
             reads[path] = _Read(display, problems=err.problems)
             continue
