@@ -219,6 +219,23 @@ def test_a_misspelt_plugin_option_is_a_warning(project):
     assert "WARNING - mkdocs.yml: plugins: talkbase: talk_dir: Unrecognised configuration name: talk_dir" in result.stderr
 
 
+def test_without_plugin_options_the_layout_is_the_plugins_default(project, tmp_path):
+    """With `- talkbase` alone, validate takes Layout's defaults and never imports MkDocs' option types (0.15 s);
+    so the plugin's defaults must be Layout's, and a build must find the folders validate checked."""
+    from talkbase.config import TalkbaseConfig
+    from talkbase.project import Layout
+
+    options = TalkbaseConfig()
+    options.load_dict({})
+    assert options.validate() == ([], [])
+    assert options.layout(tmp_path, "site-docs") == Layout.at(tmp_path, docs="site-docs")
+    check = ("import sys; from pathlib import Path; from talkbase.cli import _layout; from talkbase.publish import layout_from; "
+             "layout = layout_from(Path('mkdocs.yml').resolve()); "
+             "print(layout.talks.name, 'mkdocs.config.config_options' in sys.modules)")
+    ran = subprocess.run([sys.executable, "-c", check], cwd=project, capture_output=True, text=True, timeout=60)
+    assert ran.stdout.split() == ["talks", "False"], ran.stderr
+
+
 # --- JSON Schema --------------------------------------------------------------------------------
 
 def test_committed_schemas_are_what_talkbase_schema_writes(tmp_path):
