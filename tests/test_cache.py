@@ -83,11 +83,14 @@ def test_broken_or_foreign_entries_are_ignored(layout, work, monkeypatch):
     [pack] = packs(layout, "episodes")  # one run, one pack of every episode
     entries = pickle.loads(pack.read_bytes())
     assert len(entries) == 4 and len(pickle.loads(packs(layout, "pages")[0].read_bytes())) > 20
-    entries[min(entries)] = b"not a pickle"
+    keys = sorted(entries)
+    entries[keys[0]] = b"not a pickle"
+    data, people = cache.decode(entries[keys[1]])  # an entry holds the episode's plain data, validated on reading
+    entries[keys[1]] = cache.encode(({**data, "number": "three"}, people))
     pack.write_bytes(pickle.dumps(entries))
     work["parsed"].clear()
     assert build_pages(layout) == first
-    assert len(work["parsed"]) == 1  # only the broken entry was parsed again
+    assert len(work["parsed"]) == 2  # only the broken entries were parsed again
 
     for pack in packs(layout, "episodes"):
         pack.write_bytes(b"not a pack")

@@ -119,11 +119,15 @@ class Store:
     def _pack_files(self) -> list[Path]:
         return sorted(self.folder.glob("*.pack")) if self.folder is not None and self.folder.is_dir() else []
 
-    def get(self, key: str) -> Any | None:
+    def entry(self, key: str) -> bytes | None:
+        """The entry under `key` as `encode` made it, for a caller that decodes it its own way."""
         if not self.enabled:
             return None
         self._read()
-        entry = self._added.get(key) or self._index.get(key)
+        return self._added.get(key) or self._index.get(key)
+
+    def get(self, key: str) -> Any | None:
+        entry = self.entry(key)
         return decode(entry) if entry is not None else None
 
     def put(self, key: str, value: Any) -> None:
