@@ -77,3 +77,19 @@ def test_a_renamed_episode_file_gets_an_edit_link_to_its_new_name(tmp_path, monk
     page = render_all(load_project(layout), OPTIONS)["talks/002.md"]
     assert "/edit/main/talks/2023-06-24.yaml" in page and "talks/002.yaml" not in page
     assert fresh_render(layout)["talks/002.md"] == page  # a new process, reading the cache on disk
+
+
+def test_an_edit_to_a_template_in_a_subfolder_renders_again(tmp_path, monkeypatch):
+    """Templates may include others from subfolders; an edit there reaches every page that includes it."""
+    monkeypatch.setenv("TALKBASE_CACHE", str(tmp_path / "cache"))
+    layout = Layout.at(make_project(tmp_path / "project"))
+    (layout.templates / "parts").mkdir()
+    footer = layout.templates / "parts" / "footer.md.j2"
+    footer.write_text("<!-- footer one -->\n", encoding="utf-8")
+    episode = layout.templates / "episode.md.j2"
+    episode.write_text(episode.read_text(encoding="utf-8") + '{% include "parts/footer.md.j2" %}', encoding="utf-8")
+    assert "footer one" in fresh_render(layout)["talks/001.md"]
+
+    footer.write_text("<!-- footer two -->\n", encoding="utf-8")
+    assert "footer two" in render_all(load_project(layout), OPTIONS)["talks/001.md"]  # this process
+    assert "footer two" in fresh_render(layout)["talks/001.md"]  # a new one, with the cache on disk

@@ -408,12 +408,13 @@ class Renderer:
 
     @cached_property
     def fingerprint(self) -> str:
-        """What every page depends on besides its own episodes: series, people and topic files, templates,
-        options, and the topic names that exist (a tag links to its topic page only if there is one)."""
+        """What every page depends on besides its own episodes: series, people and topic files, templates
+        (every file under templates/, which a template may include from a subfolder), options, and the topic
+        names that exist (a tag links to its topic page only if there is one)."""
         layout = self.project.layout
         files = [layout.series, layout.data / "people.yml", layout.data / "topics.yml",
-                 *sorted(layout.templates.glob("*.j2"))]
-        parts = [f"{f.name}:{cache.digest(f.read_bytes()) if f.is_file() else '-'}" for f in files]
+                 *sorted(f for f in layout.templates.rglob("*") if f.is_file())]
+        parts = [f"{layout.rel(f)}:{cache.digest(f.read_bytes()) if f.is_file() else '-'}" for f in files]
         return cache.digest(repr((parts, self.options.site_url, sorted(self.knowledge.aliases.items()),
                                   sorted(self.knowledge.topics))))
 
