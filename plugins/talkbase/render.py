@@ -429,7 +429,7 @@ class Renderer:
         names: dict[str, str] = {}  # page -> its key in the cache
         todo = []
         for job in jobs:
-            key = None if job.inputs is None else cache.digest(repr((self.fingerprint, job.inputs)))
+            key = None if job.inputs is None else cache.digest(f"{self.fingerprint}:{job.inputs}")
             name = names[job.path] = cache.digest(job.path)
             last = _RENDERED.get((self.project.layout.root, job.path)) or (store.get(name) if key else None)
             if key is not None and last is not None and last[0] == key:
@@ -452,16 +452,17 @@ class Job:
     """One page to render: its path under docs/, what its content depends on (None: always render), how."""
 
     path: str
-    inputs: tuple | None
+    inputs: str | None
     make: Callable[[], str]
 
 
-def _inputs(name: str | tuple, sources: list[Source], refs: list[index.Ref]) -> tuple | None:
-    """A page's own inputs: the content of the episode files it shows; None if one is not known."""
-    shown = [s.digest for s in sources] + [r.source.digest for r in refs]
-    if not all(shown):
+def _inputs(name: str | tuple, sources: list[Source], refs: list[index.Ref]) -> str | None:
+    """A page's own inputs: the content of the episode files it shows, as the digests of their texts (which
+    also decide the anchors, titles and roles of the places it lists); None if one is not known."""
+    shown, listed = [s.digest for s in sources], [r.source.digest for r in refs]
+    if not all(shown) or not all(listed):
         return None
-    return name, tuple(shown), tuple((r.anchor, r.title, r.role) for r in refs)
+    return f"{name!r}:{','.join(shown)}|{','.join(listed)}"
 
 
 def _compiled_templates(root: Path) -> jinja2.BytecodeCache | None:
