@@ -11,6 +11,7 @@ import pytest
 import yaml
 from conftest import ROOT, SEED, build
 
+from talkbase import cache
 from talkbase.publish import BuildFailed
 
 SECTIONS = {"record": "本期记录", "news": "本周新闻", "recommendations": "本周推荐", "classics": "本周经典",
@@ -128,3 +129,16 @@ def test_unknown_key_fails_the_build_naming_file_and_key(project):
     assert "talks/004.yaml:3:1: unknown key 'titel'" in message
     assert "did you mean 'title'?" in message
     assert not (project / "site").exists()
+
+
+def test_the_themes_templates_are_compiled_once_and_kept(project):
+    """MkDocs compiles the theme's templates on every build (0.3 s for material); talkbase keeps them compiled in
+    its cache, so a second build, or a rebuild in serve, loads them, and renders the same pages."""
+    first = build(project)
+    pages = {p.relative_to(first): p.read_bytes() for p in (first / "talks").rglob("*.html")}
+    kept = cache.folder_for(project.resolve()) / "theme"
+    compiled = {p.name: p.stat().st_mtime_ns for p in kept.iterdir()}
+    assert len(compiled) >= 20  # main, base, 404 and material's partials
+    second = build(project)
+    assert {p.relative_to(second): p.read_bytes() for p in (second / "talks").rglob("*.html")} == pages
+    assert {p.name: p.stat().st_mtime_ns for p in kept.iterdir()} == compiled  # none compiled again

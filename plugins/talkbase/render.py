@@ -181,7 +181,7 @@ class Renderer:
             # `{#id}` is Markdown's heading-anchor syntax, so Jinja comments are written {## ... ##}
             comment_start_string="{##",
             comment_end_string="##}",
-            bytecode_cache=_compiled_templates(project.layout.root),
+            bytecode_cache=compiled_templates(project.layout.root),
             auto_reload=False,  # a Renderer lives for one render; checking every template's time cost 2 stats a page
         )
         self.env.filters.update(md=safe_markdown, inline=inline, offset=format_offset, fence=fence)
@@ -465,17 +465,17 @@ def _inputs(name: str | tuple, sources: list[Source], refs: list[index.Ref]) -> 
     return f"{name!r}:{','.join(shown)}|{','.join(listed)}"
 
 
-def _compiled_templates(root: Path) -> jinja2.BytecodeCache | None:
+def compiled_templates(root: Path, kind: str = "templates") -> jinja2.BytecodeCache | None:
     """Jinja keeps compiled templates in the cache folder (checked against each template's source), so a run
-    does not compile them again."""
+    does not compile them again: talkbase's templates, and the theme's (`kind="theme"`, plugin.py)."""
     folder = cache.folder_for(root)
     if folder is None:
         return None
     try:
-        (folder / "templates").mkdir(parents=True, exist_ok=True)
+        (folder / kind).mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder / "templates"))
+    return jinja2.FileSystemBytecodeCache(str(folder / kind))
 
 
 # The last render of each page in this process, by (project root, page path): (inputs digest, Markdown)
