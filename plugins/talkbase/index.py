@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from talkbase.links import classify
-from talkbase.outline import SECTION_IDS, outline
+from talkbase.outline import SECTION_IDS
 from talkbase.project import Project, Source
 
 _NON_WORD = re.compile(r"[^\w\u3400-\u9fff]+")
@@ -125,7 +125,7 @@ def build(project: Project) -> Knowledge:
             part = getattr(e, section)
             for pid in getattr(part, "contributors", []) if part is not None else []:
                 credit(pid, Ref(src, SECTION_IDS[section], "", section))
-        for entry in outline(e).entries():
+        for entry in src.outline.entries():
             for name in entry.tags:
                 topic = topic_for(name)
                 topic.refs.append(Ref(src, entry.anchor, entry.title))

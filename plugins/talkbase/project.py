@@ -16,6 +16,7 @@ from talkbase import cache
 from talkbase.forked import each
 from talkbase.load import (Document, Problem, ProblemsFound, explain, key_path, load_model, parse_yaml, read_document,
                            read_version, suggest, validate_document)
+from talkbase.outline import Outline, outline
 from talkbase.schema import Episode, Person, Series, TopicAliases
 
 PERSON_KEYS = {"hosts", "editors", "section_owners", "contributors", "by"}
@@ -55,6 +56,12 @@ class Source:
     doc: Document
     stamp: tuple | None = None  # the file version it was read from (see file_stamp)
     digest: str = ""  # of the file's text: what the episode and the pages that show it depend on
+
+    @cached_property
+    def outline(self) -> Outline:
+        """The episode's numbered entries: the cross-episode index and the episode's page both walk them, and
+        `talkbase serve` keeps an unchanged episode's Source from one rebuild to the next."""
+        return outline(self.episode)
 
 
 @dataclass

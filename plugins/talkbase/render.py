@@ -24,7 +24,7 @@ import yaml
 from talkbase import cache, index
 from talkbase.forked import each
 from talkbase.links import bilibili_start, classify
-from talkbase.outline import SECTION_IDS, outline
+from talkbase.outline import SECTION_IDS
 from talkbase.load import Problem, ProblemsFound
 from talkbase.project import Project, Source
 from talkbase.schema import Episode, LinkRef, Series, Weekday
@@ -325,7 +325,7 @@ class Renderer:
             edit_url = f"{self.series.repo_url.rstrip('/')}/edit/{self.series.edit_branch}/{src.display}"
         return self.render(
             "episode.md.j2", page,
-            ep=e, src=src, title=self.title_of(e), summary=self.summary_of(e), outline=outline(e),
+            ep=e, src=src, title=self.title_of(e), summary=self.summary_of(e), outline=src.outline,
             start=self.when(self.start_of(e)), video=video, edit_url=edit_url,
             minutes=reading_minutes(_strings(e.model_dump(mode="json"))),
             previous=self.episode_card(sources[index - 1], page) if index > 0 else None,
