@@ -93,3 +93,19 @@ def test_an_edit_to_a_template_in_a_subfolder_renders_again(tmp_path, monkeypatc
     footer.write_text("<!-- footer two -->\n", encoding="utf-8")
     assert "footer two" in render_all(load_project(layout), OPTIONS)["talks/001.md"]  # this process
     assert "footer two" in fresh_render(layout)["talks/001.md"]  # a new one, with the cache on disk
+
+
+def test_an_edited_paper_link_renders_the_papers_page_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("TALKBASE_CACHE", str(tmp_path / "cache"))
+    layout = Layout.at(make_project(tmp_path / "project"))
+    assert "2303.18223" in fresh_render(layout)["papers.md"]
+    episode = layout.talks / "003.yaml"
+    episode.write_text(episode.read_text(encoding="utf-8").replace("2303.18223", "2306.15595"), encoding="utf-8")
+
+    rendered = counting_renders(monkeypatch)
+    papers = render_all(load_project(layout), OPTIONS)["papers.md"]
+    assert "papers.md" in rendered and "2306.15595" in papers and "2303.18223" not in papers
+    assert fresh_render(layout)["papers.md"] == papers
+    rendered.clear()
+    render_all(load_project(layout), OPTIONS)
+    assert "papers.md" not in rendered  # nothing changed since: the page comes from memory

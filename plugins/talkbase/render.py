@@ -379,7 +379,8 @@ class Renderer:
         jobs.append(Job("people/index.md", None, lambda: self.render("people.md.j2", "people/index.md", people=[
             Record(name=self.person_name(p.pid), href=f"{p.pid}.md", episodes=len(p.episodes)) for p in people])))
         jobs += [Job(f"people/{p.pid}.md", _inputs(p.pid, [], p.refs), partial(self.person_page, p)) for p in people]
-        jobs.append(Job("papers.md", None, lambda: self.render("papers.md.j2", "papers.md", papers=[
+        cited = [r for paper in k.papers.values() for r in paper.refs]  # every link to a paper is in a cited place
+        jobs.append(Job("papers.md", _inputs("papers", [], cited), lambda: self.render("papers.md.j2", "papers.md", papers=[
             Record(id=paper.arxiv_id, urls=paper.urls, refs=[self.ref(r, "papers.md") for r in paper.refs])
             for paper in k.papers.values()])))
         return jobs
