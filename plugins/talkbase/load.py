@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import re
 import stat
 from dataclasses import dataclass
@@ -177,9 +178,22 @@ def read_text(path: Path, root: Path, display: str) -> str:
     return read_version(path, root, display)[0]
 
 
+def _version(real: Path, info: os.stat_result) -> tuple:
+    return real, info.st_mtime_ns, info.st_size
+
+
+def file_stamp(path: Path) -> tuple | None:
+    """What identifies one version of a file: where it really is, its modification time and size."""
+    try:
+        real = path.resolve(strict=True)
+        return _version(real, real.stat())
+    except (OSError, RuntimeError):
+        return None
+
+
 def read_version(path: Path, root: Path, display: str) -> tuple[str, tuple]:
-    """`read_text`, with the version of the file it read: (real path, modification time, size), as
-    `project.file_stamp` gives it. Episodes are read this way, for one path resolution per file, not two."""
+    """`read_text`, with the version of the file it read, as `file_stamp` gives it. Episodes are read this
+    way, for one path resolution per file, not two."""
     try:
         real = path.resolve(strict=True)
         info = real.stat()
@@ -194,7 +208,7 @@ def read_version(path: Path, root: Path, display: str) -> tuple[str, tuple]:
         raise ProblemsFound([Problem(display, 1, 1, f"file is {size:,} bytes; an episode file must be under {MAX_BYTES:,} bytes")])
     raw = real.read_bytes()
     try:
-        return raw.decode("utf-8-sig"), (real, info.st_mtime_ns, size)
+        return raw.decode("utf-8-sig"), _version(real, info)
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1

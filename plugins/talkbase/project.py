@@ -14,8 +14,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from talkbase import cache
 from talkbase.forked import each
-from talkbase.load import (Document, Problem, ProblemsFound, explain, key_path, load_model, parse_yaml, read_document,
-                           read_version, suggest, validate_document)
+from talkbase.load import (Document, Problem, ProblemsFound, explain, file_stamp, key_path, load_model, parse_yaml,
+                           read_document, read_version, suggest, validate_document)
 from talkbase.outline import Outline, outline
 from talkbase.schema import Episode, Person, Series, TopicAliases
 
@@ -198,16 +198,6 @@ def cross_check(project: Project) -> list[Problem]:
 # Valid episodes by (path, project root): `talkbase build` validates before the plugin loads the project
 # again, and `talkbase serve` reloads talks/ on every edit; both then parse only the files that changed.
 _EPISODES: dict[tuple[Path, Path], _Read] = {}
-
-
-def file_stamp(path: Path) -> tuple | None:
-    """What identifies one version of a file: where it really is, its modification time and size."""
-    try:
-        real = path.resolve(strict=True)
-        stat = real.stat()
-    except (OSError, RuntimeError):
-        return None
-    return real, stat.st_mtime_ns, stat.st_size
 
 
 @dataclass

@@ -427,11 +427,12 @@ class Renderer:
         jobs += self.episode_jobs() + self.knowledge_pages()
         store = cache.Store(self.project.layout.root, "pages")
         out: dict[str, str] = {}
-        names: dict[str, str] = {}  # page -> its key in the cache
+        names: set[str] = set()  # every page's key in the cache: what it keeps
         todo = []
         for job in jobs:
             key = None if job.inputs is None else cache.digest(f"{self.fingerprint}:{job.inputs}")
-            name = names[job.path] = cache.digest(job.path)
+            name = cache.digest(job.path)
+            names.add(name)
             last = _RENDERED.get((self.project.layout.root, job.path)) or (store.get(name) if key else None)
             if key is not None and last is not None and last[0] == key:
                 out[job.path] = last[1]
@@ -444,7 +445,7 @@ class Renderer:
             if key is not None:
                 _RENDERED[(self.project.layout.root, job.path)] = (key, text)
                 store.put(name, (key, text))
-        store.save(keep=set(names.values()))
+        store.save(keep=names)
         return {job.path: out[job.path] for job in jobs}
 
 
