@@ -8,7 +8,7 @@ import pickle
 
 import pytest
 
-from conftest import make_project
+from conftest import build, make_project
 from talkbase import cache, load
 from talkbase import project as project_module
 from talkbase import render as render_module
@@ -151,3 +151,17 @@ def test_an_episode_from_the_cache_reads_its_data_and_positions_from_its_text(la
     assert source.doc.data == load.parse_yaml(text, "talks/003.yaml").data
     line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("number:"))
     assert source.doc.marks[("number",)] == (line, len("number: ") + 1)
+
+
+def test_a_cache_folder_that_takes_no_files_costs_speed_not_the_build(layout, monkeypatch):
+    """A read-only or full cache folder: here every kind of entry goes to /proc, which creates no file, even for
+    root. The strict build still succeeds, with the same pages as a build without a cache."""
+    folder = cache.folder_for(layout.root)
+    folder.mkdir(parents=True)
+    for kind in ("episodes", "pages", "templates", "theme"):
+        (folder / kind).symlink_to("/proc/self", target_is_directory=True)
+    pages = {p.relative_to(site): p.read_bytes() for site in [build(layout.root)] for p in site.rglob("*.html")}
+    assert len(pages) > 20
+    new_process()
+    monkeypatch.setenv("TALKBASE_CACHE", "off")
+    assert {p.relative_to(site): p.read_bytes() for site in [build(layout.root)] for p in site.rglob("*.html")} == pages

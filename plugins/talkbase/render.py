@@ -477,7 +477,19 @@ def compiled_templates(root: Path, kind: str = "templates") -> jinja2.BytecodeCa
         (folder / kind).mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder / kind))
+    return _KeptCompiled(str(folder / kind))
+
+
+class _KeptCompiled(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, for which a folder that refuses the file (read-only, full disk)
+    costs speed, as it does for the rest of the cache, never the build: Jinja only passes over a file that
+    it cannot read."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
 
 
 # The last render of each page in this process, by (project root, page path): (inputs digest, Markdown)
