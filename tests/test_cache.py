@@ -165,3 +165,17 @@ def test_a_cache_folder_that_takes_no_files_costs_speed_not_the_build(layout, mo
     new_process()
     monkeypatch.setenv("TALKBASE_CACHE", "off")
     assert {p.relative_to(site): p.read_bytes() for site in [build(layout.root)] for p in site.rglob("*.html")} == pages
+
+
+def test_damaged_compiled_templates_are_compiled_again(layout):
+    """Jinja reads a kept template file that starts right but breaks off (a copied or restored cache) with an
+    error; talkbase compiles the template again, for its own templates and for the theme's."""
+    first = build(layout.root)
+    pages = {p.relative_to(first): p.read_bytes() for p in first.rglob("*.html")}
+    kept = [f for kind in ("templates", "theme") for f in (cache.folder_for(layout.root) / kind).iterdir()]
+    assert len(kept) > 20
+    for f in kept:
+        f.write_bytes(f.read_bytes()[:40])
+    new_process()
+    second = build(layout.root)
+    assert {p.relative_to(second): p.read_bytes() for p in second.rglob("*.html")} == pages

@@ -481,9 +481,15 @@ def compiled_templates(root: Path, kind: str = "templates") -> jinja2.BytecodeCa
 
 
 class _KeptCompiled(jinja2.FileSystemBytecodeCache):
-    """Jinja's cache of compiled templates, for which a folder that refuses the file (read-only, full disk)
-    costs speed, as it does for the rest of the cache, never the build: Jinja only passes over a file that
-    it cannot read."""
+    """Jinja's cache of compiled templates, for which a damaged file or a folder that refuses files (read-only,
+    full disk) costs speed, as it does for the rest of the cache, never the build: Jinja itself only passes
+    over a file that is missing or that it may not read."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # anything wrong with the file: compile the template again
+            bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
