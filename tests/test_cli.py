@@ -216,6 +216,19 @@ def test_serve_previews_on_localhost_only_with_live_reload(project):
         server.stderr.close()
 
 
+def test_serve_names_a_port_in_use_before_it_builds(project):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = talkbase(project, "serve", "--port", str(port), timeout=60)
+    assert result.returncode == 1
+    assert f"talkbase serve: 127.0.0.1:{port} is not free (" in result.stderr
+    assert f"talkbase serve --port {port + 1}" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert "Documentation built" not in result.stderr and "Checking" not in result.stdout + result.stderr
+
+
 def test_serve_refuses_an_invalid_project(project):
     (project / "talks/004.yaml").write_text("number: 4\ndate: 2023-13-01\n", encoding="utf-8")
     result = talkbase(project, "serve", timeout=60)

@@ -11,6 +11,7 @@ import gc
 import json
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -176,10 +177,25 @@ def serve(ctx: click.Context, port: int, full: bool) -> None:
     threads run. The published site is always a full build.
     """
     config_file = _config_file(ctx)
+    if problem := _port_taken(port):  # MkDocs would find out only after the first build (90 s at 1000 episodes)
+        _fail(f"talkbase serve: 127.0.0.1:{port} is not free ({problem}; another preview?); "
+              f"pick another port, e.g. talkbase serve --port {port + 1 if port < 65535 else port - 1}")
     _load(_layout(ctx), "the preview would not build")
     from mkdocs.commands.serve import serve as mkdocs_serve
 
     mkdocs_serve(str(config_file), dev_addr=f"127.0.0.1:{port}", livereload=True, build_type=None if full else "dirty")
+
+
+def _port_taken(port: int) -> str | None:
+    """Why the preview could not listen on 127.0.0.1:`port`, or None if it can; binds as its server does
+    (SO_REUSEADDR: a port a closed preview left in TIME_WAIT is free)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as err:
+            return err.strerror or str(err)
+    return None
 
 
 @cli.command(name="publish", short_help="Build strictly, then push the site to gh-pages.")
