@@ -10,7 +10,8 @@ For each N it
   2. times the generator alone (load + validate, render, write into a fresh docs/) in a subprocess;
   3. times `talkbase validate` over the N episodes;
   4. times `talkbase build` (every feature of the project's mkdocs.yml on: Chinese search, topics,
-     people, papers, feeds when the generator writes them) in a fresh subprocess, with its peak RSS;
+     people, papers, feeds when the generator writes them) in a fresh subprocess, with its peak RSS
+     and the size of the search index a reader's browser downloads;
   5. builds the naive baseline in a fresh subprocess: the same pages rendered by talkbase's own
      renderer, written as plain .md files into a default mkdocs-material site with every page in the
      navigation and Chinese search (theme language zh + jieba), no talkbase plugin;
@@ -670,6 +671,11 @@ def plot(rows: list[dict], out: Path) -> None:
 
 # --- driver ---------------------------------------------------------------------------------------
 
+def search_index_mb(site: Path) -> float:
+    """What a reader's browser downloads, and indexes, before its first search answers."""
+    return round((site / "search/search_index.json").stat().st_size / 2**20, 1)
+
+
 def run_one(n: int, args: argparse.Namespace) -> dict:
     row: dict = {"n": n}
     with tempfile.TemporaryDirectory(prefix=f"talkbase-scale-{n}-") as tmp:
@@ -704,6 +710,7 @@ def run_one(n: int, args: argparse.Namespace) -> dict:
         row["talkbase_tree_mb"] = round(tb["tree_mb"], 1)
         row["per_episode_ms"] = round(tb["wall_s"] / n * 1000, 1)
         row["site_mb"] = round(sum(f.stat().st_size for f in (proj / "site").rglob("*") if f.is_file()) / 2**20, 1)
+        row["search_index_mb"] = search_index_mb(proj / "site")
         if args.rebuild:
             log(f"N={n}: talkbase build again (docs/ unchanged, cache filled)")
             again = timed([str(BIN / "talkbase"), "build"], cwd=proj, cache=cache)
@@ -718,6 +725,7 @@ def run_one(n: int, args: argparse.Namespace) -> dict:
             row["baseline_s"] = round(bl["wall_s"], 2)
             row["baseline_cpu_s"] = round(bl["cpu_s"], 2)
             row["baseline_peak_mb"] = round(bl["rss_mb"], 1)
+            row["baseline_search_index_mb"] = search_index_mb(bl_proj / "site")
             row["ratio"] = round(tb["wall_s"] / bl["wall_s"], 3)
             row["ratio_cpu"] = round(tb["cpu_s"] / bl["cpu_s"], 3)
             shutil.rmtree(bl_proj, ignore_errors=True)
