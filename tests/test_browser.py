@@ -21,7 +21,7 @@ import pytest
 import yaml
 from browser_kit import (CHROMIUM_ARGS, INSTALL_HINT, ChromiumMissing, SiteServer, find_chromium, missing_browser,
                          site_pages)
-from conftest import ROOT
+from conftest import ROOT, build, make_project
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -171,7 +171,7 @@ def test_home_page_shows_the_latest_episode_and_the_next_session(open_page):
     expect(page.locator("article h1")).to_have_text(re.compile(r"^OpenLLM Talk\W*$"))
     latest = page.locator("article .grid.cards li").filter(has_text="最新一期")
     expect(latest).to_be_visible()
-    expect(latest.locator('a[href="talks/003/"]')).to_have_text("OpenLLM Talk 003")
+    expect(latest.locator('a[href$="talks/003/"]')).to_have_text("OpenLLM Talk 003")  # made absolute by instant loading
     upcoming = page.locator("article .grid.cards li").filter(has_text="下一期")
     expect(upcoming).to_contain_text("每周六 21:00")
     nxt = upcoming.locator(".tb-next")
@@ -200,6 +200,46 @@ def test_next_session_moves_on_when_the_built_date_has_passed(open_page, server)
     expect(shown).to_contain_text(f"{expected.month}月{expected.day}日")
     expect(shown).to_contain_text("21:00")
     assert f"{built:%Y-%m-%d}" not in shown.inner_text()
+
+
+def test_pages_load_in_place_so_search_indexes_the_site_once_per_visit(browser, tmp_path):
+    """With navigation.instant, a page opened from a link loads in place: the search worker, and the index it
+    built from search_index.json, live on, so a reader's browser indexes the site once per visit (at 1000
+    episodes that takes it about 20 s), not on every page. Material does this only for the addresses of the
+    sitemap, so the site is built for the address it is served at, as a published site is for its site_url."""
+    project = make_project(tmp_path / "project")
+    served = SiteServer(project / "site")
+    try:
+        config = project / "mkdocs.yml"
+        config.write_text(re.sub(r"(?m)^site_url: .*$", f"site_url: {served.base}", config.read_text(encoding="utf-8")),
+                          encoding="utf-8")
+        build(project)
+        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+        context.set_default_timeout(10_000)
+        tab = Tab(context.new_page(), served)
+        page, fetched = tab.page, []
+        page.on("pageerror", lambda e: tab.errors.append(f"uncaught: {e}"))
+        context.on("request", lambda r: "search_index.json" in r.url and fetched.append(r.url))
+        tab.goto("")
+        page.wait_for_load_state("networkidle")
+        page.evaluate("window.tbSameDocument = true")
+        page.locator('article .grid.cards a[href$="talks/003/"]').first.click()
+        page.wait_for_url(re.compile(r"/talks/003/$"))
+        expect(page.locator("article h1")).to_contain_text("OpenLLM Talk 003")
+        page.locator('.md-tabs a[href$="topics/"]').first.click()
+        page.wait_for_url(re.compile(r"/topics/$"))
+        expect(page.locator("article h1")).to_have_text(re.compile("话题"))
+        box = page.locator(".md-search__input")
+        box.click()
+        box.press_sequentially("RoPE")
+        box.press("End")
+        expect(page.locator(".md-search-result a.md-search-result__link[href*='talks/003/']").first).to_be_visible()
+        assert page.evaluate("window.tbSameDocument") is True  # never reloaded
+        assert len(fetched) == 1, fetched
+        assert tab.errors == []
+        context.close()
+    finally:
+        served.close()
 
 
 def test_search_finds_episode_003_and_opens_the_section(open_page):
