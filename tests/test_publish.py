@@ -15,7 +15,7 @@ import pytest
 import yaml
 from conftest import ROOT, make_project
 
-from talkbase.publish import BuildFailed, PublishFailed, publish
+from talkbase.publish import BuildFailed, PublishFailed, placeholder_address, publish
 
 TALKBASE = str(Path(sys.executable).with_name("talkbase"))
 
@@ -115,6 +115,32 @@ def test_unknown_remote_is_an_error_not_a_traceback(tmp_path):
     assert result.returncode == 1
     assert "talkbase publish: cannot reach" in result.stderr and "nothing was published" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("site_url, placeholder", [
+    ("https://openllm-talk.example.org/", True), ("https://example.com/talks/", True), ("http://talks.test/", True),
+    ("http://localhost:8000/", True), ("", True), ("https://openllm-talk.github.io/", False),
+    ("https://example.organic.cn/", False), ("https://myexample.org/", False)])
+def test_placeholder_addresses_are_the_reserved_names(site_url, placeholder):
+    assert (placeholder_address(site_url) is not None) is placeholder
+
+
+def test_publishing_for_a_placeholder_address_warns(tmp_path):
+    """The feed and the calendar of a site published for a placeholder site_url link to that placeholder."""
+    remote = tmp_path / "site.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    project = make_project(tmp_path / "project")
+    first = talkbase(project, "publish", "--remote", str(remote))
+    assert first.returncode == 0, first.stderr
+    assert "WARNING - site_url https://openllm-talk.example.org/ is a placeholder (example.org is reserved" in first.stderr
+    assert "set site_url in mkdocs.yml" in first.stderr
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("https://openllm-talk.example.org/",
+                                                                 "https://openllm-talk.github.io/"), encoding="utf-8")
+    second = talkbase(project, "publish", "--remote", str(remote))
+    assert second.returncode == 0, second.stderr
+    assert "WARNING" not in second.stderr
+    assert "https://openllm-talk.github.io/talks/003/" in git(remote, "show", "gh-pages:feed.xml")
 
 
 def test_ci_workflow_validates_then_publishes_with_write_permission():

@@ -21,7 +21,8 @@ import click
 from talkbase.linkcheck import links
 from talkbase.load import Problem, ProblemsFound, parse_yaml, validate_document
 from talkbase.project import Layout, Project, collector_paused, episode_files, load_project, yaml_files
-from talkbase.publish import BuildFailed, PublishFailed, build_site, layout_from, mkdocs_config, publish
+from talkbase.publish import (BuildFailed, PublishFailed, build_site, layout_from, mkdocs_config, placeholder_address,
+                              publish)
 from talkbase.schema import SLUG, Episode, json_schemas
 from talkbase.write import ConflictError, atomic_write
 
@@ -213,8 +214,12 @@ def publish_cmd(ctx: click.Context, remote: str | None, branch: str | None, mess
     config_file = _config_file(ctx)
     _load(_layout(ctx), "nothing was published")
     cfg = mkdocs_config(config_file)
+    log = logging.getLogger("talkbase")
+    if problem := placeholder_address(cfg.site_url):
+        log.warning(f"{problem}: the feed, the calendar and pages loading in place need the address the site is "
+                    f"published at; set site_url in {config_file.name}")
     try:
-        publish(config_file, remote or cfg.remote_name, branch or cfg.remote_branch, message, logging.getLogger("talkbase"))
+        publish(config_file, remote or cfg.remote_name, branch or cfg.remote_branch, message, log)
     except BuildFailed as err:
         _fail(f"talkbase publish: the build failed, nothing was published\n{err}")
     except PublishFailed as err:

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, MkDocsException
@@ -26,6 +27,18 @@ class BuildFailed(Exception):
 
 class PublishFailed(Exception):
     """git refused the publish; the message says what git said."""
+
+
+def placeholder_address(site_url: str | None) -> str | None:
+    """Why `site_url` cannot be the address the site is published at, or None if it can be: it is empty, or
+    its host is a name reserved for examples and tests (RFC 2606), as in the address a new project starts with."""
+    if not site_url:
+        return "site_url is not set"
+    labels = (urlsplit(site_url).hostname or "").rstrip(".").split(".")
+    domain = ".".join(labels[-2:])
+    if labels[-1] in ("example", "test", "invalid", "localhost") or domain in ("example.com", "example.net", "example.org"):
+        return f"site_url {site_url} is a placeholder ({domain} is reserved for examples)"
+    return None
 
 
 def mkdocs_config(config_file: Path, **overrides):
