@@ -6,11 +6,14 @@ build pushes nothing, so the published site stays as it was.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +22,7 @@ from mkdocs.exceptions import Abort, MkDocsException
 from mkdocs.utils import yaml_load
 
 from talkbase.project import Layout
+from talkbase.write import remove_leftovers, scratch_name
 
 
 class BuildFailed(Exception):
@@ -108,19 +112,39 @@ def build_into(config_file: Path, out_dir: Path, strict: bool = True) -> None:
 
 
 def build_site(config_file: Path, site_dir: Path, strict: bool = True) -> None:
-    """Build into a temporary sibling folder and swap it in only when the build succeeded."""
+    """Build into a temporary sibling folder and swap it in only when the build succeeded.
+
+    A build killed at any moment leaves at most such folders beside `site_dir` (and no `site_dir` if killed
+    between the two renames); the next build removes them."""
     site_dir = site_dir.resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
-    fresh = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.new-", dir=site_dir.parent))
+    remove_leftovers(site_dir.parent)
+    for entry in site_dir.parent.iterdir():  # as earlier versions named them
+        if re.fullmatch(rf"\.{re.escape(site_dir.name)}\.(new-[a-z0-9_]{{8}}|old-\d+)", entry.name) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+    fresh = site_dir.with_name(scratch_name(f".{site_dir.name}"))
+    fresh.mkdir()  # 0777 less the umask, like the folders MkDocs makes in it (mkdtemp's would be private)
     try:
         build_into(config_file, fresh, strict)
-        old = site_dir.with_name(f".{site_dir.name}.old-{os.getpid()}")
+        old = site_dir.with_name(scratch_name(f".{site_dir.name}"))
         if site_dir.exists():
             site_dir.rename(old)
         fresh.rename(site_dir)
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _scratch_folder() -> Iterator[Path]:
+    """A private temporary folder, named so that the next publish removes it if this one is killed."""
+    folder = Path(tempfile.gettempdir()) / scratch_name("publish")
+    remove_leftovers(folder.parent)
+    folder.mkdir(mode=0o700)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 _GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
@@ -164,8 +188,7 @@ def publish(config_file: Path, remote: str, branch: str, message: str | None = N
     """
     log = log or logging.getLogger("talkbase")
     root = config_file.parent.resolve()
-    with tempfile.TemporaryDirectory(prefix="talkbase-publish-") as name:
-        tmp = Path(name)
+    with _scratch_folder() as tmp:
         git_dir, target = _repository(root, tmp, remote)
         site = tmp / "site"
         env = {"GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(site), "GIT_INDEX_FILE": str(tmp / "index")}
