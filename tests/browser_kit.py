@@ -10,6 +10,8 @@ import http.server
 import os
 import shutil
 import threading
+
+import pytest
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,6 +22,13 @@ INSTALL_HINT = ("install Debian's Chromium with `apt-get install -y chromium` (a
 # (the bilibili player, for one) and a page cannot quietly depend on it.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+except ImportError:  # checked by the `chromium` fixture, which says what to install
+    sync_playwright = None
 
 
 class ChromiumMissing(RuntimeError):
@@ -103,3 +112,28 @@ def site_pages(site: Path) -> list[str]:
         rel = file.relative_to(site).as_posix()
         out.append(rel.removesuffix("index.html") if rel.endswith("index.html") else rel)
     return out
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    if sync_playwright is None:
+        missing_browser("the Python package playwright is not installed (pip install -e '.[test]'); "
+                        f"then {INSTALL_HINT}")
+    try:
+        return find_chromium()
+    except ChromiumMissing as err:
+        missing_browser(str(err))
+    raise AssertionError
+
+
+# The browser and the server end with this module: while their threads run, a build in this process
+# forks no helper (`forked.alone`), so later tests' builds would all run alone.
+@pytest.fixture(scope="module")
+def browser(chromium):
+    with sync_playwright() as playwright:
+        try:
+            launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        except PlaywrightError as err:
+            missing_browser(f"{chromium} did not start ({err.message.splitlines()[0]}); {INSTALL_HINT}")
+        yield launched
+        launched.close()

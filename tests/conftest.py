@@ -14,7 +14,7 @@ from talkbase.publish import build_into
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SEED = ROOT.parent / "shared" / "seeds" / "openllm-talk-003.txt"
+SEED = FIXTURES / "seeds" / "openllm-talk-003.txt"  # a copy: tests read nothing outside the repository
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 # talkbase's cache on disk (cache.py) goes to a folder of this test session, never the user's ~/.cache
 os.environ["TALKBASE_CACHE"] = tempfile.mkdtemp(prefix="talkbase-test-cache-")

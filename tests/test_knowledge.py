@@ -16,7 +16,6 @@ import pytest
 import yaml
 from conftest import ROOT, build
 
-from talkbase.feeds import _fold
 from talkbase.links import classify
 from talkbase.load import ProblemsFound
 from talkbase.project import Layout, load_project
@@ -154,18 +153,6 @@ def test_calendar_is_valid_icalendar_with_upcoming_sessions(site):
     shanghai = [s.astimezone(dt.timezone(dt.timedelta(hours=8))) for s in starts]
     assert all(s.weekday() == 5 and (s.hour, s.minute) == (21, 0) for s in shanghai)
     assert len({str(e["UID"]) for e in events}) == len(events)
-
-
-@pytest.mark.parametrize("line, count", [("", 1), ("SUMMARY:" + "x" * 67, 1), ("SUMMARY:" + "x" * 68, 2),
-                                         ("DESCRIPTION:" + "长上下文，NTK-aware 插值😀；" * 20, None)])
-def test_calendar_lines_fold_at_75_octets_between_characters(line, count):
-    folded = _fold(line)
-    physical = folded.encode("utf-8").split(b"\r\n")
-    assert count is None or len(physical) == count
-    assert all(len(p) <= 75 for p in physical) and all(p.startswith(b" ") for p in physical[1:])
-    for part, after in zip(physical, physical[1:]):  # each line is as full as it can be without cutting a character
-        assert len(part) + len(after[1:].decode("utf-8")[0].encode("utf-8")) > 75
-    assert folded.replace("\r\n ", "") == line  # unfolding gives the line back
 
 
 def test_future_dated_episode_joins_the_calendar(project):

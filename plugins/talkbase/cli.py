@@ -18,6 +18,7 @@ from typing import NoReturn
 
 import click
 
+from talkbase import slugs
 from talkbase.linkcheck import links
 from talkbase.load import Problem, ProblemsFound, parse_yaml, validate_document
 from talkbase.project import Layout, Project, collector_paused, episode_files, load_project, yaml_files
@@ -227,8 +228,10 @@ def publish_cmd(ctx: click.Context, remote: str | None, branch: str | None, mess
 
 
 def _special_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not SLUG.match(value):
+    if value is not None and not SLUG.fullmatch(value):
         raise click.BadParameter(f"expected lowercase letters, digits and '-' (it becomes the URL), found {value!r}")
+    if value is not None and (why := slugs.refusal(f"special-{value}")):
+        raise click.BadParameter(why)
     return value
 
 
@@ -337,6 +340,9 @@ def demos_run(ctx: click.Context, names: tuple[str, ...], timeout: int, force: b
             click.echo(f"{name}: {outcome}")
     except notebooks.DemoError as err:
         _fail(f"talkbase demos run: {err}\nThe previous outputs were kept.")
+    except ProblemsFound as err:  # a notebook that is not one: nothing ran
+        _report(err.problems)
+        sys.exit(1)
 
 
 @demos.command(name="status")
@@ -345,7 +351,11 @@ def demos_status(ctx: click.Context) -> None:
     """List each notebook as fresh, stale or never run, with when, how long, where and with what it ran."""
     from talkbase import demos as notebooks
 
+    problems: list[Problem] = []
     for notebook in notebooks.notebooks(_layout(ctx).notebooks):
+        if found := notebook.problems():  # a notebook or freeze that is not JSON: listed after the others
+            problems += found
+            continue
         state = notebooks.freshness(notebook)
         line = f"{notebook.name}: {state.state}"
         if state.record:
@@ -355,6 +365,9 @@ def demos_status(ctx: click.Context) -> None:
         click.echo(line)
         for drift in state.package_drift:
             click.echo(f"  installed now differs from the freeze: {drift}")
+    if problems:
+        _report(problems)
+        sys.exit(1)
 
 
 cli.add_command(links)

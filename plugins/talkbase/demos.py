@@ -2,7 +2,8 @@
 
 A run stores the executed notebook and a record of how it ran in `notebooks/_freeze/<name>/`,
 keyed by a hash of the code cells and the kernel. The site build only reads freezes: it never
-executes notebook code and never needs the demo's packages.
+executes notebook code and never needs the demo's packages. A notebook or a freeze that is not JSON
+(a merge conflict left in it) is a `Problem` naming the file and the line, as a bad episode is.
 """
 
 from __future__ import annotations
@@ -18,14 +19,19 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import nbformat
+from talkbase.load import Problem, ProblemsFound, read_json
+
+if TYPE_CHECKING:  # nbformat takes 0.09 s to import: only where notebooks are executed or rendered
+    import nbformat
 
 FREEZE_DIR = "_freeze"
 EXECUTED = "executed.ipynb"
 RECORD = "run.json"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# What a run records (`execute`), which status, freshness and the episode page read
+RECORD_FIELDS = {"code_key": str, "started": str, "duration_s": (int, float), "device": str, "python": str, "packages": dict}
 
 # Runs in the notebook's own kernel after the last cell: what it ran on and with which packages.
 _PROBE = r"""
@@ -61,14 +67,45 @@ class Notebook:
     name: str
     path: Path
     freeze: Path
+    root: Path  # messages name files relative to it: the project's root
 
     @classmethod
-    def at(cls, path: Path, folder: Path) -> Notebook:
-        """The notebook at `path`, frozen under `folder`/_freeze/<name>."""
-        return cls(path.stem, path, folder / FREEZE_DIR / path.stem)
+    def at(cls, path: Path, folder: Path, root: Path | None = None) -> Notebook:
+        """The notebook at `path`, frozen under `folder`/_freeze/<name>; `root` defaults to the folder's parent."""
+        return cls(path.stem, path, folder / FREEZE_DIR / path.stem, root or folder.parent)
 
     def read(self) -> nbformat.NotebookNode:
-        return nbformat.read(self.path, as_version=4)
+        return self._notebook(self.path)
+
+    def _notebook(self, path: Path) -> nbformat.NotebookNode:
+        """What nbformat.read gives (a cell's source as one text), from data read by `_json`."""
+        import nbformat
+
+        return nbformat.v4.to_notebook_json(self._json(path))
+
+    def _json(self, path: Path) -> dict[str, Any]:
+        """A notebook's or a run record's data; what is not JSON, or not the object it should be, is a Problem."""
+        shown = path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
+        data = read_json(path, shown)
+        if path.suffix == ".ipynb":
+            if not (isinstance(data, dict) and data.get("nbformat") == 4 and isinstance(data.get("cells"), list)):
+                raise ProblemsFound([Problem(shown, 1, 1, "expected a Jupyter notebook (nbformat 4): "
+                                                          "a JSON object with a list of 'cells'")])
+        elif not (isinstance(data, dict) and all(isinstance(data.get(k), t) for k, t in RECORD_FIELDS.items())):
+            raise ProblemsFound([Problem(shown, 1, 1, f"expected the record of a run, with {', '.join(RECORD_FIELDS)}; "
+                                                      f"make it again: talkbase demos run {self.name}")])
+        return data
+
+    def problems(self) -> list[Problem]:
+        """What is wrong with the files a build reads: the notebook and its freeze. JSON only, no nbformat."""
+        found = []
+        for path in (self.path, self.freeze / RECORD, self.freeze / EXECUTED):
+            try:
+                if path == self.path or path.is_file():
+                    self._json(path)
+            except ProblemsFound as err:
+                found += err.problems
+        return found
 
 
 @dataclass
@@ -101,10 +138,9 @@ def code_key(nb: nbformat.NotebookNode) -> str:
 
 
 def read_record(notebook: Notebook) -> dict:
-    try:
-        return json.loads((notebook.freeze / RECORD).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return {}
+    """How the freeze was made; empty when the notebook never ran."""
+    path = notebook.freeze / RECORD
+    return notebook._json(path) if path.is_file() else {}
 
 
 def installed_drift(packages: dict[str, str]) -> list[str]:
@@ -143,6 +179,7 @@ def execute(notebook: Notebook, timeout: int, progress: Callable[[str], None]) -
 
     Returns the freeze folder. Raises DemoError naming the cell on an error or timeout.
     """
+    import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -190,6 +227,8 @@ def execute(notebook: Notebook, timeout: int, progress: Callable[[str], None]) -
 
 def _replace_freeze(notebook: Notebook, nb: nbformat.NotebookNode, record: dict) -> Path:
     """Write the new freeze beside the old one, then swap, so a crash leaves one whole freeze."""
+    import nbformat
+
     notebook.freeze.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{notebook.name}.", dir=notebook.freeze.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; a freeze is shared content
@@ -208,8 +247,11 @@ def run(folder: Path, names: list[str], timeout: int, force: bool, progress: Cal
     """Run the named notebooks (all by default) unless fresh; returns (name, what happened)."""
     done = []
     for notebook in find(folder, names):
-        state = freshness(notebook)
-        if state.state == "fresh" and not state.package_drift and not force:
+        try:
+            state = freshness(notebook)
+        except ProblemsFound:  # a damaged freeze is what a run replaces; a damaged notebook, execute reports
+            state = None
+        if state and state.state == "fresh" and not state.package_drift and not force:
             done.append((notebook.name, "fresh, not run"))
             continue
         execute(notebook, timeout, progress)
@@ -240,7 +282,7 @@ def render_freeze(notebook: Notebook, asset_dir: str) -> RenderedDemo | None:
     state = freshness(notebook)
     if state.state == "never run":
         return None
-    nb = nbformat.read(notebook.freeze / EXECUTED, as_version=4)
+    nb = notebook._notebook(notebook.freeze / EXECUTED)
     files: dict[str, bytes] = {}
     cells = []
     for index, cell in enumerate(nb.cells):

@@ -6,26 +6,31 @@ the entry on its episode page.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
+from talkbase import cache, slugs
 from talkbase.links import classify
 from talkbase.outline import SECTION_IDS
 from talkbase.project import Project, Source
 
-_NON_WORD = re.compile(r"[^\w\u3400-\u9fff]+")
-
 
 @lru_cache(maxsize=1 << 14)  # asked for every tag on every page; a site has a few hundred topic names
 def topic_key(name: str) -> str:
-    """Spellings that differ only in case, spaces or punctuation are one topic."""
-    return _NON_WORD.sub("", name.casefold())
+    """Spellings that differ only in case, spaces or punctuation are one topic; C++, C# and C are three."""
+    return "".join(slugs.words(name))
 
 
 def topic_slug(name: str) -> str:
-    """A URL part for a topic: lowercase words joined by '-', Chinese kept as is."""
-    return _NON_WORD.sub("-", name.casefold()).strip("-") or "topic"
+    """A topic's page name: its words joined by '-', Chinese kept as is (C++ -> c-plus-plus). A topic is free
+    text, so a reserved word is not refused but gets '-topic' (the tag Index must not replace the topics
+    overview), and a long name is cut and ends with a digest of the whole, which keeps it apart from others."""
+    slug = "-".join(slugs.words(name)) or "topic"
+    if slug in slugs.RESERVED:
+        slug += "-topic"
+    if len(slug.encode()) > slugs.MAX_BYTES:
+        slug = slug.encode()[:slugs.MAX_BYTES - 11].decode(errors="ignore").rstrip("-") + "-" + cache.digest(slug)[:10]
+    return slug
 
 
 @dataclass
@@ -39,7 +44,7 @@ class Ref:
 
     @cached_property  # every page that lists the place links to it
     def target(self) -> str:
-        return f"talks/{self.source.episode.slug}.md" + (f"#{self.anchor}" if self.anchor else "")
+        return slugs.page("talks", self.source.episode.slug) + (f"#{self.anchor}" if self.anchor else "")
 
 
 @dataclass
@@ -89,23 +94,23 @@ def build(project: Project) -> Knowledge:
     """One pass over every episode (newest first), collecting topics, people and papers."""
     aliases: dict[str, str] = {}
     topics: dict[str, Topic] = {}
-    for declared in project.topics:
-        slug = topic_slug(declared.name)
-        topics[slug] = Topic(declared.name, slug)
-        for spelling in [declared.name, *declared.aliases]:
-            aliases[topic_key(spelling)] = slug
-    people: dict[str, PersonRecord] = {pid: PersonRecord(pid) for pid in project.people}
-    papers: dict[str, Paper] = {}
 
     def topic_for(name: str) -> Topic:
         key = topic_key(name)
         if key not in aliases:
             slug = topic_slug(name)
-            while slug in topics:
+            while slug in topics:  # only a name that topic_slug changed can meet another topic's page name
                 slug += "-"
             aliases[key] = slug
             topics[slug] = Topic(name, slug)
         return topics[aliases[key]]
+
+    for declared in project.topics:
+        slug = topic_for(declared.name).slug
+        for spelling in declared.aliases:
+            aliases[topic_key(spelling)] = slug
+    people: dict[str, PersonRecord] = {pid: PersonRecord(pid) for pid in project.people}
+    papers: dict[str, Paper] = {}
 
     def credit(pid: str, ref: Ref) -> None:
         people.setdefault(pid, PersonRecord(pid)).refs.append(ref)

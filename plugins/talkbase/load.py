@@ -1,13 +1,15 @@
 """Read YAML files into validated models, keeping line marks so every error names file, line and key.
 
-Untrusted input is expected here: files that are not UTF-8, tabs, duplicate keys, alias bombs,
-huge files and symlinks out of the project all become `Problem`s, never tracebacks.
+Untrusted input is expected here: files that are not UTF-8, tabs, control characters, duplicate keys,
+alias bombs, huge files, symlinks out of the project and JSON with a merge conflict left in it all become
+`Problem`s, never tracebacks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import os
 import re
 import stat
@@ -24,6 +26,17 @@ MAX_NODES = 100_000  # caps alias expansion ("billion laughs") long before memor
 MAX_DEPTH = 64  # an episode nests a few levels; deeper means a recursive alias or a mistake
 _STR = "tag:yaml.org,2002:str"
 _TAB_INDENT = re.compile(r"^ *\t", re.M)
+# What YAML refuses in a file (its reader's non-printable characters), plus the two line breaks that editors,
+# diffs and YAML count differently: NEL (U+0085) and a carriage return without its line feed. Every carriage return
+# matches, and one before a line feed is passed over: a single class is searched three times faster than with `\r(?!\n)`.
+_RAW_BAD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Control characters other than tab and line feed: in a value they come from an escape of a "double-quoted" text
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
+# Where a file has none of the escapes that write one (\0 \a \b \v \f \r \e \N \x.. \u.... \U........), no value
+# needs searching, and most files are read faster
+_CONTROL_ESCAPE = re.compile(r"\\[0abvfreNxuU]")
+_CONFLICT = re.compile(r"^<{7}(?: |$)", re.M)
 
 
 class _ResolvingLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -111,12 +124,14 @@ class Document:
 class _Builder:
     """Turns a composed YAML node graph into plain data, refusing bombs; with `track`, records marks too."""
 
-    def __init__(self, track: bool = False):
+    def __init__(self, track: bool = False, controls: bool = False):
         self.track = track
         self.marks: dict[tuple, tuple[int, int]] = {}
         self.keys: dict[tuple, tuple[int, int]] = {}
         self.nodes = 0
         self.scalar = yaml.constructor.SafeConstructor()
+        # with `controls`, the text values that hold a control character, and where
+        self.controls: list[tuple[yaml.ScalarNode, tuple | None]] | None = [] if controls else None
 
     def build(self, node: yaml.Node, loc: tuple) -> Any:
         self.nodes += 1
@@ -134,7 +149,7 @@ class _Builder:
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     raise _Abort(key_node, "merge keys ('<<') are not supported; write the keys out")
-                key = self.build_scalar(key_node)
+                key = self.build_scalar(key_node, None)
                 if not isinstance(key, (str, int)):
                     raise _Abort(key_node, f"a key must be text, found {key!r}")
                 if key in out:
@@ -146,10 +161,13 @@ class _Builder:
             return out
         if cls is yaml.SequenceNode:
             return [self.build(child, loc + (i,)) for i, child in enumerate(node.value)]
-        return self.build_scalar(node)
+        return self.build_scalar(node, loc)
 
-    def build_scalar(self, node: yaml.Node) -> Any:
+    def build_scalar(self, node: yaml.Node, loc: tuple | None) -> Any:
+        """A scalar's value; `loc` is its key path, None for a key."""
         if node.tag == _STR and node.__class__ is yaml.ScalarNode:  # most values: text needs no constructor
+            if self.controls is not None and _CONTROL.search(node.value) is not None:
+                self.controls.append((node, loc))
             return node.value
         if not isinstance(node, yaml.ScalarNode):
             raise _Abort(node, "a key must be plain text")
@@ -191,6 +209,15 @@ def file_stamp(path: Path) -> tuple | None:
         return None
 
 
+def _decode(raw: bytes, display: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        raise ProblemsFound([Problem(display, line, column, f"the file is not UTF-8 (byte 0x{raw[err.start]:02x}); save it as UTF-8")]) from None
+
+
 def read_version(path: Path, root: Path, display: str) -> tuple[str, tuple]:
     """`read_text`, with the version of the file it read, as `file_stamp` gives it. Episodes are read this
     way, for one path resolution per file, not two."""
@@ -206,13 +233,29 @@ def read_version(path: Path, root: Path, display: str) -> tuple[str, tuple]:
     size = info.st_size
     if size > MAX_BYTES:
         raise ProblemsFound([Problem(display, 1, 1, f"file is {size:,} bytes; an episode file must be under {MAX_BYTES:,} bytes")])
-    raw = real.read_bytes()
+    return _decode(real.read_bytes(), display), _version(real, info)
+
+
+def read_json(path: Path, display: str) -> Any:
+    """The data of a JSON file (a notebook, the record of a run); one that is not JSON, such as one with a merge
+    conflict left in it, is a `Problem` at the line where it goes wrong. No size limit: a notebook with its
+    outputs may be large, and it is read whole anyway."""
     try:
-        return raw.decode("utf-8-sig"), _version(real, info)
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
-        raise ProblemsFound([Problem(display, line, column, f"the file is not UTF-8 (byte 0x{raw[err.start]:02x}); save it as UTF-8")]) from None
+        text = _decode(path.read_bytes(), display)
+    except OSError as err:
+        raise ProblemsFound([Problem(display, 1, 1, f"cannot open file: {err.strerror or err}")]) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        if conflict := _CONFLICT.search(text):
+            reason = "a merge conflict was left in the file, from this '<<<<<<<' line; keep one side of it"
+            raise ProblemsFound([Problem(display, *_line_column(text, conflict.start()), reason)]) from None
+        reason = f"not valid JSON: {err.msg}" if text.strip() else "the file is empty; expected JSON"
+        raise ProblemsFound([Problem(display, err.lineno, err.colno, reason)]) from None
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
 def _compose(text: str) -> yaml.Node | None:
@@ -225,11 +268,51 @@ def _compose(text: str) -> yaml.Node | None:
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
+def _bad_character(text: str, display: str, offset: int) -> Problem:
+    """A character that has no place in a YAML file, at its line and column, under the key it is in (found by
+    reading the file again with spaces in place of such characters)."""
+    line, column = _line_column(text, offset)
+    code = ord(text[offset])
+    if text[offset] == "\r":
+        reason = "a carriage return (U+000D) without a line feed; save the file with LF or CRLF line breaks"
+    elif _CONTROL.match(text[offset]):
+        reason = f"control character U+{code:04X} is not allowed; only tab and line breaks are"
+    else:
+        reason = f"character U+{code:04X} is not allowed in a YAML file"
+    builder = _Builder(track=True)
+    try:
+        if (node := _compose(_RAW_BAD.sub(" ", text))) is not None:
+            builder.build(node, ())
+    except (yaml.YAMLError, _Abort, RecursionError):
+        pass  # not YAML even so: the position alone
+    before = [(mark, loc) for loc, mark in builder.marks.items() if mark <= (line, column)]
+    where = key_path(max(before, key=lambda item: item[0])[1]) if before else ""
+    return Problem(display, line, column, f"{where}: {reason}" if where else reason)
+
+
+def _escaped_control(text: str, display: str, node: yaml.ScalarNode, loc: tuple | None) -> Problem:
+    """A control character in a value. The file has none (`_bad_character`), so an escape of a "double-quoted" text
+    wrote it: the problem is at that escape."""
+    char = _CONTROL.search(node.value).group()
+    offset, written = node.start_mark.index, ""
+    for escape in _ESCAPE.finditer(text, node.start_mark.index, node.end_mark.index):
+        code = escape.group(1)
+        if (chr(int(code[1:], 16)) if len(code) > 1 else yaml.scanner.Scanner.ESCAPE_REPLACEMENTS.get(code)) == char:
+            offset, written = escape.start(), f" (written {escape.group()})"
+            break
+    where = "a key" if loc is None else key_path(loc)
+    reason = f"control character U+{ord(char):04X}{written} is not allowed; only tab and line breaks are"
+    return Problem(display, *_line_column(text, offset), f"{where}: {reason}" if where else reason)
+
+
 def parse_yaml(text: str, display: str) -> Document:
     """Parse YAML text into a `Document`, turning every YAML mistake into a `Problem`."""
     if tab := _TAB_INDENT.search(text):
         line = text.count("\n", 0, tab.start()) + 1
         raise ProblemsFound([Problem(display, line, tab.end() - tab.start(), "tab used for indentation; YAML needs spaces")])
+    for bad in _RAW_BAD.finditer(text):  # YAML's own message gives the position in characters, on two lines
+        if not text.startswith("\r\n", bad.start()):
+            raise ProblemsFound([_bad_character(text, display, bad.start())])
     try:
         node = _compose(text)
     except yaml.MarkedYAMLError as err:
@@ -247,10 +330,15 @@ def parse_yaml(text: str, display: str) -> Document:
         raise ProblemsFound([Problem(display, 1, 1, "values nested too deeply; an episode nests a few levels")]) from None
     if node is None:
         raise ProblemsFound([Problem(display, 1, 1, "the file is empty; expected a mapping of keys such as 'number' and 'date'")])
+    builder = _Builder(controls=_CONTROL_ESCAPE.search(text) is not None)
     try:
-        return Document(text, _Builder().build(node, ()))
+        data = builder.build(node, ())
     except _Abort:
         pass  # rare: build again, recording positions, so that the message can say where
+    else:
+        if builder.controls:
+            raise ProblemsFound([_escaped_control(text, display, value, loc) for value, loc in builder.controls])
+        return Document(text, data)
     try:
         _Builder(track=True).build(node, ())
     except _Abort as err:

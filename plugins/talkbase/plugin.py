@@ -21,7 +21,7 @@ from talkbase import forked, parallel
 from talkbase.mathml import to_mathml
 from talkbase.project import Layout, collector_paused, episode_files
 from talkbase.render import SiteOptions, compiled_templates
-from talkbase.sanitize import neutralize
+from talkbase.sanitize import clean
 from talkbase.write import MANIFEST, ConflictError, WriteReport
 
 log = get_plugin_logger(__name__)
@@ -129,6 +129,8 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
         return self.config.layout(Path(config.config_file_path).parent, config.docs_dir)
 
     def on_config(self, config):
+        if "talkbase.rawtext" not in config.markdown_extensions:  # contributors' `<` shown as typed (rawtext.py)
+            config.markdown_extensions.append("talkbase.rawtext")
         layout = self.layout(config)
         settings = digest(Path(config.config_file_path).read_bytes()) if config.config_file_path else None
         self.everything = self.dirty and self.settings is not None and settings != self.settings
@@ -207,8 +209,10 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
             log.info(f"rendered {self.done}/{self.total} pages")
         return markdown
 
+    @event_priority(-100)  # last: the allowlist sees the HTML every other plugin made, as readers will get it
     def on_page_content(self, html, page, config, files):
-        return neutralize(to_mathml(html, lambda message: log.warning(f"{page.file.src_uri}: {message}")))
+        """Math to MathML, then every page's HTML through the allowlist (sanitize.py)."""
+        return clean(to_mathml(html, lambda message: log.warning(f"{page.file.src_uri}: {message}")))
 
     def on_serve(self, server, config, builder):
         layout = self.layout(config)

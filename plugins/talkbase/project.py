@@ -12,12 +12,13 @@ from typing import Any, Iterable, Iterator
 
 from pydantic import TypeAdapter, ValidationError
 
-from talkbase import cache
+from talkbase import cache, pagelinks, slugs
+from talkbase.demos import Notebook
 from talkbase.forked import each
 from talkbase.load import (Document, Problem, ProblemsFound, explain, file_stamp, key_path, load_model, parse_yaml,
                            read_document, read_version, suggest, validate_document)
 from talkbase.outline import Outline, outline
-from talkbase.schema import Episode, Person, Series, TopicAliases
+from talkbase.schema import PERSON_ID, Episode, Person, Series, TopicAliases
 
 PERSON_KEYS = {"hosts", "editors", "section_owners", "contributors", "by"}
 
@@ -107,15 +108,26 @@ def load_people(layout: Layout) -> dict[str, Person]:
         return {}
     data, doc = loaded
     people, problems = {}, []
+    display = layout.rel(path)
     for pid, value in data.items():
+        if why := _id_refusal(str(pid)):
+            problems.append(Problem(display, *doc.keys.get((pid,), (1, 1)), f"person id: {why}"))
+            continue
         try:
             people[str(pid)] = Person.model_validate(value)
         except ValidationError as err:
             problems += [Problem(p.path, p.line, p.column, f"{pid}: {p.message}")
-                         for p in explain(err, doc, layout.rel(path), Person, within=(pid,))]
+                         for p in explain(err, doc, display, Person, within=(pid,))]
     if problems:
         raise ProblemsFound(problems)
     return people
+
+
+def _id_refusal(pid: str) -> str | None:
+    """Why a key of data/people.yml is not a person id; it names the page people/<id>/, so it must stay inside it."""
+    if not PERSON_ID.fullmatch(pid):
+        return f"expected lowercase ASCII letters, digits, '-' and '_', starting with a letter or digit, found {pid!r}"
+    return slugs.refusal(pid)
 
 
 def load_topics(layout: Layout) -> list[TopicAliases]:
@@ -161,7 +173,7 @@ def cross_check(project: Project) -> list[Problem]:
     if project.people:
         for display, doc, refs in project.parsed:
             for loc, pid in refs:
-                if pid not in project.people:
+                if pid not in project.people and slugs.refusal(pid) is None:  # the schema refused the others
                     line, col = doc.marks.get(loc, (1, 1))
                     problems.append(Problem(display, line, col, f"{key_path(loc)}: unknown person id '{pid}' "
                                             f"(add it to data/people.yml){_person_hint(pid, project.people)}"))
@@ -175,6 +187,9 @@ def cross_check(project: Project) -> list[Problem]:
                                     f"{seen[slug].display}; two episodes cannot share the page talks/{slug}/"))
         else:
             seen[slug] = src
+        if why := slugs.refusal(slug):  # a number always makes a page name; a long special id may not
+            line, col = src.doc.marks.get(("special",), (1, 1))
+            problems.append(Problem(src.display, line, col, f"special: talks/{slug}/ cannot be a page: {why}"))
     dated = sorted((s for s in project.sources if s.episode.number is not None and s.episode.date), key=lambda s: s.episode.number)
     for before, after in zip(dated, dated[1:]):
         if after.episode.date < before.episode.date:
@@ -182,6 +197,7 @@ def cross_check(project: Project) -> list[Problem]:
             problems.append(Problem(after.display, line, col,
                                     f"date {after.episode.date} of episode {after.episode.number} is before the date "
                                     f"{before.episode.date} of episode {before.episode.number} ({before.display})"))
+    notebooks: set[Path] = set()  # each notebook's files are read once, however many episodes show it
     for src in project.sources:
         practice = src.episode.practice
         if practice and practice.notebook:
@@ -192,6 +208,9 @@ def cross_check(project: Project) -> list[Problem]:
                 problems.append(Problem(src.display, line, col, f"practice.notebook: expected a path inside {folder}/, found {practice.notebook!r}"))
             elif not target.is_file():
                 problems.append(Problem(src.display, line, col, f"practice.notebook: no such file {practice.notebook!r}; expected a notebook in {folder}/"))
+            elif target not in notebooks:  # the build reads it and its freeze: one that is not JSON is reported here
+                notebooks.add(target)
+                problems += Notebook.at(target, layout.notebooks, layout.root).problems()
     return problems
 
 
@@ -354,9 +373,11 @@ def _load_project(layout: Layout, extra: Iterable[Path]) -> Project:
             project.sources.append(read.source)
         problems += read.problems
     problems += cross_check(project)
+    project.sources.sort(key=_order)  # before the look-up of pages, which names topics in the order a build does
+    if series is not None:
+        problems += pagelinks.problems(project)
     if problems:
         raise ProblemsFound(problems)
-    project.sources.sort(key=_order)
     return project
 
 

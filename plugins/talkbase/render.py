@@ -1,13 +1,15 @@
 """Models -> Markdown pages through the Jinja2 templates in `templates/`.
 
 Python prepares everything a page shows (anchors, relative links, dates, the past-episodes list);
-templates only lay it out. User text is Markdown, but raw HTML in it is escaped so nothing a
-contributor types can run in a reader's browser.
+templates only lay it out. User text is Markdown; the `<` of raw HTML in it is shown as typed
+(rawtext.py), and every page's HTML passes an allowlist (sanitize.py) before a reader gets it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import json
 from pathlib import Path
 import math
 import posixpath
@@ -21,10 +23,11 @@ from zoneinfo import ZoneInfo
 import jinja2
 import yaml
 
-from talkbase import cache, index
+from talkbase import cache, index, slugs
 from talkbase.forked import each
 from talkbase.links import bilibili_start, classify
 from talkbase.outline import SECTION_IDS
+from talkbase.rawtext import shield
 from talkbase.load import Problem, ProblemsFound
 from talkbase.project import Project, Source
 from talkbase.schema import Episode, LinkRef, Series, Weekday
@@ -32,31 +35,31 @@ from talkbase.schema import Episode, LinkRef, Series, Weekday
 if TYPE_CHECKING:  # the notebook library is only needed where frozen demos are read (generate.py)
     from talkbase.demos import RenderedDemo
 
-# `<` that would open an HTML tag, comment or processing instruction; autolinks <https://...> stay
-_RAW_HTML = re.compile(r"<(?=[A-Za-z/!?])(?!(?:https?://|mailto:)[^<>\s]*>)")
-_CODE = re.compile(r"(`+)[\s\S]*?\1")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_HALVES = re.compile(r"\\ud[89ab][0-9a-f]{2}\\ud[c-f][0-9a-f]{2}")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'._-]*")
 WEEKDAYS = get_args(Weekday)  # Monday first, as datetime.weekday() counts
 PAST_LIMIT = 10  # earlier episodes listed on an episode page; more would make every page grow with the archive
 
 
-def safe_markdown(text: str | None) -> str:
-    """Keep Markdown, escape raw HTML outside code spans (so `<script>` shows as text)."""
-    if not text or "<" not in text:  # no tag can open without one: most text takes this path
-        return text or ""
-    out, last = [], 0
-    for code in _CODE.finditer(text):
-        out.append(_RAW_HTML.sub("&lt;", text[last:code.start()]))
-        out.append(code.group(0))
-        last = code.end()
-    out.append(_RAW_HTML.sub("&lt;", text[last:]))
-    return "".join(out)
-
-
 def inline(text: str | None) -> str:
-    """Safe Markdown on one line, for headings and list entries."""
-    return " ".join(safe_markdown(text).split())
+    """Contributor Markdown on one line, for headings and list entries. A '#' at its end is escaped: a
+    heading would take it for a closing mark, and the topic C# would be titled C."""
+    line = " ".join(shield(text).split())
+    return line[:-1] + "\\#" if line.endswith("#") and not line.endswith("\\#") else line
+
+
+def front_matter(text: str) -> str:
+    """A page's title or description in its front matter: the theme writes these into `<title>`, `<meta>`,
+    the header, the navigation and the search index as they are, so they are HTML-escaped here, once."""
+    quoted = json.dumps(html.escape(text))  # ASCII: no line separator (U+2028) can break the YAML line
+    return _HALVES.sub(_one_escape, quoted) if "\\ud" in quoted else quoted
+
+
+def _one_escape(halves: re.Match) -> str:
+    """JSON writes 🚀 as two UTF-16 halves, which YAML reads as two broken characters; YAML's escape is one."""
+    char = json.loads('"' + halves[0] + '"')
+    return f"\\U{ord(char):08x}"
 
 
 class Record:
@@ -184,7 +187,7 @@ class Renderer:
             bytecode_cache=compiled_templates(project.layout.root),
             auto_reload=False,  # a Renderer lives for one render; checking every template's time cost 2 stats a page
         )
-        self.env.filters.update(md=safe_markdown, inline=inline, offset=format_offset, fence=fence)
+        self.env.filters.update(md=shield, inline=inline, meta=front_matter, offset=format_offset, fence=fence)
         self.env.globals.update(labels=self.labels, series=self.series, section_ids=SECTION_IDS)
         self._cards: dict[int, dict[str, Any]] = {}
 
@@ -272,7 +275,7 @@ class Renderer:
             e = src.episode
             facts = self._cards[id(src)] = {"title": self.title_of(e), "summary": self.summary_of(e),
                                             "date": self.when(self.start_of(e), with_time=False), "episode": e,
-                                            "target": f"talks/{e.slug}.md"}
+                                            "target": slugs.page("talks", e.slug)}
         return facts
 
     # --- pages -------------------------------------------------------------------------------
@@ -281,11 +284,11 @@ class Renderer:
         """What every template gets: its own path, a relative-link helper and the person formatter."""
 
         def person(pid: str) -> str:
-            return f"[{inline(self.person_name(pid))}]({self.href(page, f'people/{pid}.md')})"
+            return f"[{inline(self.person_name(pid))}]({self.href(page, slugs.page('people', pid))})"
 
         def topic(name: str) -> str:
             found = self.knowledge.topic(name)
-            return f"[{inline(name)}]({self.href(page, f'topics/{found.slug}.md')})" if found else inline(name)
+            return f"[{inline(name)}]({self.href(page, slugs.page('topics', found.slug))})" if found else inline(name)
 
         return {"page": page, "href": lambda target: self.href(page, target), "person": person, "topic": topic,
                 "link": self.link_md, **extra}
@@ -309,7 +312,7 @@ class Renderer:
     def episode_page(self, index: int) -> str:
         src = self.project.sources[index]
         e = src.episode
-        page = f"talks/{e.slug}.md"
+        page = slugs.page("talks", e.slug)
         sources = self.project.sources
         video = None
         if e.video:
@@ -374,11 +377,13 @@ class Renderer:
         topics = sorted(k.topics.values(), key=lambda t: (-len(t.episodes), t.name.casefold()))
         people = sorted(k.people.values(), key=lambda p: (-len(p.episodes), p.pid))
         jobs = [Job("topics/index.md", None, lambda: self.render("topics.md.j2", "topics/index.md", topics=[
-            Record(name=t.name, href=f"{t.slug}.md", episodes=len(t.episodes), entries=len(t.refs)) for t in topics]))]
-        jobs += [Job(f"topics/{t.slug}.md", _inputs(t.name, t.episodes, t.refs), partial(self.topic_page, t)) for t in topics]
+            Record(name=t.name, href=self.href("topics/index.md", slugs.page("topics", t.slug)), episodes=len(t.episodes),
+                   entries=len(t.refs)) for t in topics]))]
+        jobs += [Job(slugs.page("topics", t.slug), _inputs(t.name, t.episodes, t.refs), partial(self.topic_page, t)) for t in topics]
         jobs.append(Job("people/index.md", None, lambda: self.render("people.md.j2", "people/index.md", people=[
-            Record(name=self.person_name(p.pid), href=f"{p.pid}.md", episodes=len(p.episodes)) for p in people])))
-        jobs += [Job(f"people/{p.pid}.md", _inputs(p.pid, [], p.refs), partial(self.person_page, p)) for p in people]
+            Record(name=self.person_name(p.pid), href=self.href("people/index.md", slugs.page("people", p.pid)),
+                   episodes=len(p.episodes)) for p in people])))
+        jobs += [Job(slugs.page("people", p.pid), _inputs(p.pid, [], p.refs), partial(self.person_page, p)) for p in people]
         cited = [r for paper in k.papers.values() for r in paper.refs]  # every link to a paper is in a cited place
         jobs.append(Job("papers.md", _inputs("papers", [], cited), lambda: self.render("papers.md.j2", "papers.md", papers=[
             Record(id=paper.arxiv_id, urls=paper.urls, refs=[self.ref(r, "papers.md") for r in paper.refs])
@@ -386,12 +391,12 @@ class Renderer:
         return jobs
 
     def topic_page(self, t: index.Topic) -> str:
-        page = f"topics/{t.slug}.md"
+        page = slugs.page("topics", t.slug)
         return self.render("topic.md.j2", page, name=t.name, episodes=[self.episode_card(s, page) for s in t.episodes],
                            refs=[self.ref(r, page) for r in t.refs])
 
     def person_page(self, p: index.PersonRecord) -> str:
-        page, info = f"people/{p.pid}.md", self.project.people.get(p.pid)
+        page, info = slugs.page("people", p.pid), self.project.people.get(p.pid)
         return self.render("person.md.j2", page, name=self.person_name(p.pid), pid=p.pid,
                            aliases=info.aliases if info else [], links=info.links if info else [],
                            refs=[self.ref(r, page) for r in p.refs])
@@ -404,7 +409,7 @@ class Renderer:
             inputs = None if src.episode.practice and src.episode.practice.notebook else \
                 _inputs((min(i, PAST_LIMIT + 1), src.display), shown, [])  # a notebook's frozen run: not tracked here
             # src.display: the page links to its file for edits, and a renamed file keeps its text's digest
-            jobs.append(Job(f"talks/{src.episode.slug}.md", inputs, partial(self.episode_page, i)))
+            jobs.append(Job(slugs.page("talks", src.episode.slug), inputs, partial(self.episode_page, i)))
         return jobs
 
     @cached_property
@@ -419,12 +424,16 @@ class Renderer:
         return cache.digest(repr((parts, self.options.site_url, sorted(self.knowledge.aliases.items()),
                                   sorted(self.knowledge.topics))))
 
+    def jobs(self) -> list[Job]:
+        """Every generated Markdown page, not rendered yet: `talkbase validate` checks links against their paths."""
+        jobs = [Job("index.md", None, self.home_page), Job("talks/index.md", None, self.archive_page)]
+        return jobs + self.episode_jobs() + self.knowledge_pages()
+
     def pages(self) -> dict[str, str]:
         """Every generated Markdown page, keyed by its path under docs/. A page whose inputs are those of the
         last render in this process (`talkbase serve` after an edit) is not rendered again; on a large site a
         forked helper renders part of the rest on a second core (`forked.py`). The pages are the same either way."""
-        jobs = [Job("index.md", None, self.home_page), Job("talks/index.md", None, self.archive_page)]
-        jobs += self.episode_jobs() + self.knowledge_pages()
+        jobs = self.jobs()
         store = cache.Store(self.project.layout.root, "pages")
         out: dict[str, str] = {}
         names: set[str] = set()  # every page's key in the cache: what it keeps

@@ -7,8 +7,12 @@ Cross-file rules (people registry, duplicate numbers, notebook paths) live in `p
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
-from typing import Annotated, Any, Literal, TypeVar
+from functools import lru_cache
+from typing import Annotated, Any, Iterator, Literal, TypeVar, get_args
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -19,36 +23,90 @@ from pydantic import (
     model_validator,
 )
 
+from talkbase import slugs
+from talkbase.mathml import CODE_SPAN, math_problem
+
 SAFE_SCHEMES = ("http://", "https://")
 # Markdown link targets inside free text: [label](target) and [ref]: target
 _MD_LINK_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)|^\s*\[[^\]]+\]:\s*<?(\S+)", re.M)
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+# A whole inline link or image, [label](target "title"), as Markdown makes an <a href> or <img src> of it
+_INLINE_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
 # attr_list syntax ({: key=value}) that would set an event handler or a link target on the element
 _ATTR_LIST = re.compile(r"\{:?[^{}\n]*?(?<![\w-])(on[a-z]+|href|src|srcdoc|action|formaction|xlink:href)\s*=[^{}\n]*\}", re.I)
-_CODE_SPAN = re.compile(r"(`+)[\s\S]*?\1")
 _LANGUAGE = re.compile(r"^[A-Za-z0-9_+#.-]+$")
-_WHITESPACE = re.compile(r"\s")  # the same characters as str.isspace()
+# What has no place in a link: it would end it in Markdown or HTML, or hide what it points to. Written so that
+# Python and ECMA-262 (JSON Schema, with or without the u flag) read it alike: no escaped quote.
+_NOT_IN = r"\s\x22'<>\\`\u0000-\u001f\u007f-\u009f"
+_NOT_IN_URL = re.compile(f"[{_NOT_IN}]")
+_NAMED = {'"': "quotes", "'": "quotes", "<": "angle brackets", ">": "angle brackets", "\\": "backslashes", "`": "backticks"}
+# Most links: an ASCII host name, no port, nothing refused. urllib would take them apart as they are, and asking
+# it about the 30,000 links of a thousand episodes took a tenth of a second of every `talkbase validate`
+_PLAIN_URL = re.compile(rf"https?://[A-Za-z0-9.-]+(?:[/?#][^{_NOT_IN}]*)?")
+# The same rules for editors: a host, or [an IPv6 address], then an optional port and path
+_URL_PATTERN = (rf"^https?://(?:[^{_NOT_IN}/?#@]*@)?(?:[^{_NOT_IN}/?#@:\[\]]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?"
+                rf"(?:[/?#][^{_NOT_IN}]*)?$")
+# A branch name as it may stand in a URL path: git's rules, narrowed to plain characters
+_BRANCH = re.compile(r"^(?![-/])(?!.*\.\.)[A-Za-z0-9._/-]+$")
+# What people write for China's time zone, spaces removed and lowercase
+_SHANGHAI = re.compile(r"^(?:(?:utc|gmt)?\+0?8(?::?00)?|cst|china|prc|beijing|asia/beijing|北京|北京时间|中国|中国时间|中国标准时间)$")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 def _check_url(value: str) -> str:
+    """An absolute http(s) link with a host, as urllib reads it, with nothing that could end it early where a page
+    shows it (a quote in an attribute, `>` in an autolink)."""
+    if _PLAIN_URL.fullmatch(value):
+        return value
     if not value.startswith(SAFE_SCHEMES):
         raise ValueError(f"expected an http:// or https:// link, found {value!r}")
-    if _WHITESPACE.search(value):
-        raise ValueError(f"a link cannot contain spaces or line breaks, found {value!r}")
+    if bad := _NOT_IN_URL.search(value):
+        raise ValueError(f"a link cannot contain {_NAMED.get(bad.group(), 'spaces, line breaks or control characters')}, "
+                         f"found {value!r}")
+    try:
+        parts = urlsplit(value)
+        parts.port  # raises for a port that is not a number from 0 to 65535
+    except ValueError as err:
+        raise ValueError(f"expected an http:// or https:// link, found {value!r} ({err})") from None
+    if not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// link with a host name, found {value!r}")
+    return value
+
+
+def _check_branch(value: str) -> str:
+    if not _BRANCH.match(value):
+        raise ValueError(f"expected a branch name (letters, digits and . _ / -, not starting with - or /, no '..'), "
+                         f"found {value!r}")
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    """A name the time zone database knows; for one it does not, the name that was most likely meant."""
+    try:
+        ZoneInfo(value)
+    except (KeyError, ValueError, OSError):  # unknown, not a relative path, a folder of zones (Asia)
+        key = "".join(value.split()).casefold()
+        zones = {zone.casefold(): zone for zone in available_timezones()}
+        close = ["asia/shanghai"] if _SHANGHAI.match(key) else difflib.get_close_matches(key, zones, n=1, cutoff=0.6)
+        hint = f"; did you mean '{zones[close[0]]}'?" if close else ""
+        raise ValueError(f"unknown time zone {value!r}{hint} (expected a name from the time zone database, "
+                         f"such as Asia/Shanghai or Europe/Berlin)") from None
     return value
 
 
 def _check_markdown(value: str) -> str:
-    """Reject what in free text could run code in a reader's browser: odd link schemes, attribute lists.
+    """Reject what in free text could run code in a reader's browser (odd link schemes, attribute lists), and math
+    that the build could not render.
 
-    Raw HTML needs no rule here: the renderer escapes it, so `<script>` shows as text.
+    Raw HTML needs no rule here: it is shown as text (rawtext.py) and every page passes the allowlist (sanitize.py).
     """
+    if ("$" in value or "\\" in value) and (problem := math_problem(value)):  # math starts with $ or a backslash
+        raise ValueError(problem)
     if "]" not in value and "{" not in value:  # neither rule can match: most texts end here
         return value
-    prose = _CODE_SPAN.sub("", value)  # `{onclick=...}` in backticks is only shown
+    prose = CODE_SPAN.sub("", value)  # `{onclick=...}` in code is only shown
     for match in _MD_LINK_TARGET.finditer(prose):
         target = match.group(1) or match.group(2) or ""
         scheme = _SCHEME.match(target)
@@ -85,12 +143,13 @@ def _link(value: object) -> object:
     return {"url": value} if isinstance(value, str) else value
 
 
-Url = Annotated[str, AfterValidator(_check_url),
-                Field(json_schema_extra={"format": "uri", "pattern": r"^https?://\S+$"})]
+Url = Annotated[str, AfterValidator(_check_url), Field(json_schema_extra={"format": "uri", "pattern": _URL_PATTERN})]
 # Every text a page shows goes through Markdown (titles and tags too), so every text gets the same checks.
 Markdown = Annotated[str, AfterValidator(_check_markdown)]
 HHMM = Annotated[str, AfterValidator(_check_hhmm)]
-PersonId = Annotated[str, Field(pattern=PERSON_ID.pattern, description="A person id from data/people.yml")]
+# an id names its page, people/<id>.md, so it cannot be a reserved name (index) or too long
+PersonId = Annotated[str, Field(pattern=PERSON_ID.pattern, description="A person id from data/people.yml"),
+                     AfterValidator(slugs.checked)]
 Slug = Annotated[str, Field(pattern=SLUG.pattern)]
 T = TypeVar("T")
 # A list that may be left out. A factory, not `= []`: pydantic deep-copies a mutable default for every
@@ -285,7 +344,7 @@ class Slot(Strict):
 
 
 class Schedule(Strict):
-    timezone: str = "UTC"
+    timezone: Annotated[str, AfterValidator(_check_timezone), Field(description="A time zone name such as Asia/Shanghai")] = "UTC"
     slots: Annotated[list[Slot], Field(min_length=1)]
     note: str | None = Field(None, description='e.g. "节假日顺延" (holidays postponed)')
 
@@ -313,7 +372,7 @@ class Series(Strict):
     sections: SectionText = SectionText()
     schedule: Schedule
     repo_url: Url | None = Field(None, description="Repository URL; enables 'edit this episode' links")
-    edit_branch: str = "main"
+    edit_branch: Annotated[str, AfterValidator(_check_branch), Field(json_schema_extra={"pattern": _BRANCH.pattern})] = "main"
 
 
 class Person(Strict):
@@ -327,6 +386,41 @@ class TopicAliases(Strict):
 
     name: str
     aliases: Many[str]
+
+
+def site_links(text: str) -> list[str]:
+    """The targets of the links and images in Markdown text that point inside the site: no scheme, more than an
+    anchor (the links MkDocs looks up among the site's files)."""
+    if "](" not in text:
+        return []
+    prose = CODE_SPAN.sub("", text) if "`" in text or "~~~" in text else text
+    return [t for t in _INLINE_LINK.findall(prose) if not _SCHEME.match(t) and not t.startswith(("#", "?"))]
+
+
+def markdown_texts(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    """Every Markdown text of a model and the ones inside it, with its key path: what pages show, not code or links."""
+    texts = _markdown_fields(type(model))
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        for i, item in enumerate(value) if isinstance(value, list) else [(None, value)]:
+            at = loc + ((name,) if i is None else (name, i))
+            if isinstance(item, BaseModel):
+                yield from markdown_texts(item, at)
+            elif name in texts and isinstance(item, str):
+                yield at, item
+
+
+@lru_cache(maxsize=None)
+def _markdown_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(name for name, field in model.model_fields.items() if _is_markdown(field.annotation, field.metadata))
+
+
+def _is_markdown(annotation: Any, metadata: Any = ()) -> bool:
+    """Whether a field's type is Markdown, or a list or optional of it (pydantic keeps the validator in the metadata
+    of the field or of an inner Annotated)."""
+    if any(getattr(m, "func", None) is _check_markdown for m in metadata):
+        return True
+    return any(_is_markdown(arg, getattr(arg, "__metadata__", ())) for arg in get_args(annotation))
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
