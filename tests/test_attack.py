@@ -102,9 +102,11 @@ class Filler:
             return self.fill((objects or chosen)[0], defs, path, depth)
         key = path.rsplit(".", 1)[-1].split("[")[0]
         kind = schema.get("type")
+        if kind == "object" and isinstance(schema.get("additionalProperties"), dict):  # keyed by person id (roles)
+            return {PERSON: self.fill(schema["additionalProperties"], defs, f"{path}.{PERSON}", depth)}
         if kind == "object":
             return {name: self.fill(sub, defs, f"{path}.{name}", depth) for name, sub in schema.get("properties", {}).items()
-                    if name not in ("notebook", "number", "special", "items")}
+                    if name not in ("notebook", "number", "special", "items", "ordinal", "after")}
         if kind == "array":
             return [self.fill(schema["items"], defs, f"{path}[1]", depth)] if path.count("answers") < 3 else []
         if "enum" in schema:
@@ -139,7 +141,7 @@ def hostile_project(dest: Path) -> tuple[Path, Filler]:
     episode["video"]["url"] = "https://www.bilibili.com/video/BV1Kh4y1E7nX/?x=%22%3E%3Cscript%3E"
     episode["news"]["projects"] = episode["news"]["industry"] = []  # the groups, once: academic
     special = filler.model(Episode, "special")
-    special.update(special="attack", date=None)
+    special.update(special="attack", date=None, ordinal=2, after="900")
     special["news"] = {"items": [filler.fill(Episode.model_json_schema()["$defs"]["Item"],
                                              Episode.model_json_schema()["$defs"], "special.news.items[1]")]}
     series = filler.model(Series, "series")

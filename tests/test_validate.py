@@ -78,10 +78,12 @@ EXPECTED = {
                    "4:17: summary[2]: expected text, found 2023 (a number); put it in quotes",
                    "5:7: crew: expected a mapping of keys, found a list"],
     "unknown.yaml": ["3:1: unknown key 'titel' at the top level; did you mean 'title'? (expected one of: number, special, "
-                     "title, date, time, summary, crew, video, article, news, recommendations, classics, practice, "
-                     "free_talk, references, plans, notes, body)",
+                     "ordinal, title, date, date_text, after, time, summary, crew, video, article, news, "
+                     "recommendations, classics, practice, free_talk, references, plans_note, plans, notes, sections, "
+                     "roles, privacy, requirements, join, notices, body)",
                      "5:3: unknown key 'hosst' in crew; did you mean 'hosts'? "
-                     "(expected one of: hosts, editors, section_owners, contributors, note)",
+                     "(expected one of: hosts, editors, section_owners, contributors, note, hosts_note, editors_note, "
+                     "section_owners_note)",
                      "6:13: crew.editors[1]: unknown person id 'xianyuu' (add it to data/people.yml); did you mean 'xianyu'?"],
     "links.yaml": ["4:8: video.url: expected an http:// or https:// link, found 'javascript:alert(1)'",
                    "7:13: references[1].links[1].url: expected an http:// or https:// link, "

@@ -247,7 +247,9 @@ def new(ctx: click.Context, date_: dt.datetime | None, special: str | None, spec
 
     The file has the next number, the date of the next regular session from the schedule
     in series.yml, every section of the template with a comment on what goes where, and
-    the $schema line editors use for completion. An existing file is never overwritten.
+    the $schema line editors use for completion. A special has the next 番外 ordinal and no
+    date unless --date gives one; it follows the latest episode in the archive. An existing
+    file is never overwritten.
     """
     if special_id and not special:
         raise click.UsageError("--id names a special episode; give its title with --special")
@@ -258,18 +260,20 @@ def new(ctx: click.Context, date_: dt.datetime | None, special: str | None, spec
     renderer = Renderer(project, SiteOptions())
     starts = [s for e in project.episodes if (s := renderer.start_of(e))]
     renderer.options.now = max([dt.datetime.now(dt.timezone.utc), *starts])  # never before the latest episode
-    day = date_.date() if date_ else renderer.next_session().date()
+    day = date_.date() if date_ else None if special else renderer.next_session().date()
     numbers = [e.number for e in project.episodes if e.number is not None]
+    ordinal = 1 + max((e.ordinal or 0 for e in project.episodes if e.number is None), default=0)
     if special:
-        number, slug = None, special_id or day.isoformat()
-        name, heading = f"special-{slug}.yaml", f"{renderer.labels['special']}：{special}"
+        number, slug = None, special_id or (day.isoformat() if day else f"{ordinal:02d}")
+        name, heading = f"special-{slug}.yaml", f"{renderer.labels['special']} {ordinal:02d}：{special}"
     else:
         number, slug = (max(numbers) + 1 if numbers else 1), None
         name, heading = f"{number:03d}.yaml", f"{number:03d}"
     path = layout.talks / name
     text = renderer.env.get_template("new-episode.yaml.j2").render(
-        number=number, special=slug, title=json.dumps(special, ensure_ascii=False), date=day.isoformat(),
-        heading=heading, time=renderer.slot_for(day).time,
+        number=number, special=slug, title=json.dumps(special, ensure_ascii=False), date=day and day.isoformat(),
+        heading=heading, time=renderer.slot_for(day or renderer.now().date()).time, ordinal=ordinal,
+        after=project.sources[-1].episode.slug if project.sources else "",
         schema=Path(os.path.relpath(layout.root / "schema" / "episode.schema.json", layout.talks)).as_posix())
     try:  # templates/ belongs to the project, so check that what it gave is a valid episode
         validate_document(parse_yaml(text, layout.rel(path)), layout.rel(path), Episode)
@@ -282,7 +286,8 @@ def new(ctx: click.Context, date_: dt.datetime | None, special: str | None, spec
             handle.write(text)
     except FileExistsError:
         _fail(f"talkbase new: {layout.rel(path)} already exists; it was left untouched", 1)
-    click.echo(f"Created {layout.rel(path)} for {day.isoformat()}. Fill it in, then run: talkbase validate")
+    when = f"for {day.isoformat()}" if day else f"after {project.sources[-1].episode.slug}" if project.sources else ""
+    click.echo(f"Created {layout.rel(path)} {when}. Fill it in, then run: talkbase validate".replace("  ", " "))
 
 
 @cli.command(short_help="Write the JSON Schema of episode and series files.")

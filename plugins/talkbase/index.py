@@ -130,23 +130,31 @@ def build(project: Project) -> Knowledge:
             part = getattr(e, section)
             for pid in getattr(part, "contributors", []) if part is not None else []:
                 credit(pid, Ref(src, SECTION_IDS[section], "", section))
-        for entry in src.outline.entries():
-            for name in entry.tags:
+        # (anchor, title, what names it when it has no title, tags, links, people credited)
+        places = [(entry.anchor, entry.title, "", entry.tags, entry.links, list(entry.people()))
+                  for entry in src.outline.entries()]
+        for section in ("classics", "practice"):  # tagged and linked as a whole, like an entry
+            part = getattr(e, section)
+            if part is not None and (part.tags or part.links):
+                title = (part.topic if section == "classics" else None) or ""
+                places.append((SECTION_IDS[section], title, "" if title else section, part.tags, part.links, []))
+        for anchor, title, role, tags, links, credited in places:
+            for name in tags:
                 topic = topic_for(name)
-                topic.refs.append(Ref(src, entry.anchor, entry.title))
+                topic.refs.append(Ref(src, anchor, title, role))
                 if topic.slug not in on_topic:
                     on_topic.add(topic.slug)
                     topic.episodes.append(src)
-            for pid, role in entry.people():
-                credit(pid, Ref(src, entry.anchor, entry.title, role))
-            for link in entry.links:
+            for pid, role in credited:
+                credit(pid, Ref(src, anchor, title, role))
+            for link in links:
                 kind = classify(link.url) if "arxiv.org" in link.url.lower() else None  # only arXiv links make papers
                 if kind is not None and kind.kind == "arxiv":
                     paper = papers.setdefault(kind.key, Paper(kind.key))
                     if link.url not in paper.urls:
                         paper.urls.append(link.url)
                     # two links of one entry (abs and pdf) are one reference; they come one after the other
-                    if not (paper.refs and paper.refs[-1].source is src and paper.refs[-1].anchor == entry.anchor):
-                        paper.refs.append(Ref(src, entry.anchor, entry.title))
+                    if not (paper.refs and paper.refs[-1].source is src and paper.refs[-1].anchor == anchor):
+                        paper.refs.append(Ref(src, anchor, title, role))
     used = {slug: t for slug, t in topics.items() if t.episodes or t.refs}
     return Knowledge(used, people, dict(sorted(papers.items())), aliases)

@@ -149,7 +149,9 @@ def _walk_people(data: Any, loc: tuple = (), out: list | None = None) -> list[tu
     Plain recursion into one list: this walks every value of every episode."""
     out = [] if out is None else out
     for key, value in data.items() if data.__class__ is dict else enumerate(data):
-        if key in PERSON_KEYS:  # keys are text or whole numbers; only text can match
+        if key == "roles" and value.__class__ is dict:  # an episode's roles are keyed by person id
+            out += [(loc + (key, pid), pid) for pid in value if isinstance(pid, str)]
+        elif key in PERSON_KEYS:  # keys are text or whole numbers; only text can match
             if value.__class__ is list:
                 out += [(loc + (key, i), pid) for i, pid in enumerate(value) if isinstance(pid, str)]
             elif isinstance(value, str):
@@ -190,6 +192,12 @@ def cross_check(project: Project) -> list[Problem]:
         if why := slugs.refusal(slug):  # a number always makes a page name; a long special id may not
             line, col = src.doc.marks.get(("special",), (1, 1))
             problems.append(Problem(src.display, line, col, f"special: talks/{slug}/ cannot be a page: {why}"))
+    slugs_known = {src.episode.slug for src in project.sources}
+    for src in project.sources:
+        if src.episode.after is not None and src.episode.after not in slugs_known:
+            line, col = src.doc.marks.get(("after",), (1, 1))
+            problems.append(Problem(src.display, line, col, f"after: no episode has the page id {src.episode.after!r}"
+                                    f"{suggest(src.episode.after, sorted(slugs_known))}"))
     dated = sorted((s for s in project.sources if s.episode.number is not None and s.episode.date), key=lambda s: s.episode.number)
     for before, after in zip(dated, dated[1:]):
         if after.episode.date < before.episode.date:
@@ -373,7 +381,7 @@ def _load_project(layout: Layout, extra: Iterable[Path]) -> Project:
             project.sources.append(read.source)
         problems += read.problems
     problems += cross_check(project)
-    project.sources.sort(key=_order)  # before the look-up of pages, which names topics in the order a build does
+    project.sources[:] = ordered(project.sources)  # before the look-up of pages, which names topics in build order
     if series is not None:
         problems += pagelinks.problems(project)
     if problems:
@@ -381,7 +389,34 @@ def _load_project(layout: Layout, extra: Iterable[Path]) -> Project:
     return project
 
 
-def _order(src: Source) -> tuple:
-    """Oldest first: by date where known, numbered episodes by number."""
-    e = src.episode
-    return (e.date or dt.date.min, e.number if e.number is not None else 10**6, e.slug)
+def ordered(sources: list[Source]) -> list[Source]:
+    """Oldest first, as the archive, the pagers and 往期精彩 show them: numbered episodes by their number (a
+    date may be unknown, 000-002 have none); a special right after the episode its `after` names, or else
+    after the last episode dated no later than it. Nothing lands first for lack of a date."""
+    numbered = sorted((s for s in sources if s.episode.number is not None), key=lambda s: s.episode.number)
+    specials = sorted((s for s in sources if s.episode.number is None),
+                      key=lambda s: (s.episode.date or dt.date.max, s.episode.slug))
+    out = list(numbered)
+    placed: set[str] = set()
+    pending = specials
+    while pending:  # a special may follow another special: place those whose anchor is placed already
+        later = []
+        for src in pending:
+            e = src.episode
+            if e.after is not None:
+                slugs_so_far = [s.episode.slug for s in out]
+                if e.after not in slugs_so_far:
+                    later.append(src)
+                    continue
+                at = slugs_so_far.index(e.after) + 1
+                while at < len(out) and out[at].episode.slug in placed and out[at].episode.after == e.after:
+                    at += 1  # several specials after the same episode keep their own order
+            else:
+                at = max((i + 1 for i, s in enumerate(out) if s.episode.date and s.episode.date <= e.date), default=0)
+            out.insert(at, src)
+            placed.add(e.slug)
+        if len(later) == len(pending):  # `after` names no episode: cross_check reports it; keep them at the end
+            out += later
+            break
+        pending = later
+    return out

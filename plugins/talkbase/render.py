@@ -238,9 +238,16 @@ class Renderer:
 
     def title_of(self, episode: Episode) -> str:
         if episode.number is None:
-            return f"{self.series.name} {self.labels['special']}：{episode.title}"
+            ordinal = f" {episode.ordinal:02d}" if episode.ordinal is not None else ""
+            return f"{self.series.name} {self.labels['special']}{ordinal}：{episode.title}"
         base = f"{self.series.name} {episode.number:03d}"
         return f"{base}：{episode.title}" if episode.title else base
+
+    def date_of(self, episode: Episode, with_time: bool = True) -> str:
+        """When it took place, as exactly as the notes know it: a date, or words such as 2023 年底."""
+        if episode.date is None and episode.date_text:
+            return inline(episode.date_text)
+        return self.when(self.start_of(episode), with_time)
 
     def summary_of(self, episode: Episode) -> str:
         sep = "；" if self.series.language == "zh" else "; "
@@ -274,7 +281,8 @@ class Renderer:
         if facts is None:
             e = src.episode
             facts = self._cards[id(src)] = {"title": self.title_of(e), "summary": self.summary_of(e),
-                                            "date": self.when(self.start_of(e), with_time=False), "episode": e,
+                                            "date": self.date_of(e, with_time=False), "episode": e,
+                                            "video": e.video.url if e.video else None,
                                             "target": slugs.page("talks", e.slug)}
         return facts
 
@@ -283,8 +291,11 @@ class Renderer:
     def context(self, page: str, **extra: Any) -> dict[str, Any]:
         """What every template gets: its own path, a relative-link helper and the person formatter."""
 
+        roles = extra.get("roles") or {}
+
         def person(pid: str) -> str:
-            return f"[{inline(self.person_name(pid))}]({self.href(page, slugs.page('people', pid))})"
+            role = self.labels.role.format(role=inline(roles[pid])) if pid in roles else ""
+            return f"[{inline(self.person_name(pid))}]({self.href(page, slugs.page('people', pid))}){role}"
 
         def topic(name: str) -> str:
             found = self.knowledge.topic(name)
@@ -315,21 +326,24 @@ class Renderer:
         page = slugs.page("talks", e.slug)
         sources = self.project.sources
         video = None
-        if e.video:
+        if e.video and e.video.url is None:  # announced, not out yet: its note stands in for the link
+            video = Record(title=e.video.title or self.title_of(e), jump=None, embed=None, start=0, note=e.video.note)
+        elif e.video:
             start = e.video.start or bilibili_start(e.video.url)
             kind = classify(e.video.url)
             jump = e.video.url if bilibili_start(e.video.url) or not start else \
                 f"{e.video.url}{'&' if '?' in e.video.url else '?'}t={start}"
             embed = (f"https://player.bilibili.com/player.html?bvid={kind.key}&autoplay=0&t={start}"
                      if kind.kind == "bilibili" else None)
-            video = Record(title=e.video.title or self.title_of(e), jump=jump, embed=embed, start=start)
+            video = Record(title=e.video.title or self.title_of(e), jump=jump, embed=embed, start=start, note=e.video.note)
         edit_url = None
         if self.series.repo_url:
             edit_url = f"{self.series.repo_url.rstrip('/')}/edit/{self.series.edit_branch}/{src.display}"
         return self.render(
             "episode.md.j2", page,
             ep=e, src=src, title=self.title_of(e), summary=self.summary_of(e), outline=src.outline,
-            start=self.when(self.start_of(e)), video=video, edit_url=edit_url,
+            start=self.date_of(e), video=video, edit_url=edit_url, roles=e.roles,
+            own_sections={key: [s for s in e.sections if s.after == key] for key in {s.after for s in e.sections}},
             minutes=reading_minutes(_strings(e.model_dump(mode="json"))),
             previous=self.episode_card(sources[index - 1], page) if index > 0 else None,
             next=self.episode_card(sources[index + 1], page) if index + 1 < len(sources) else None,
@@ -360,15 +374,25 @@ class Renderer:
 
     def archive_page(self) -> str:
         page = "talks/index.md"
-        years: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (heading, anchor) -> episodes
+        # Newest first, in the order of the series: an episode without a date stays between its neighbours,
+        # in the year of the newer one (or of the older one, when it is the newest)
+        years: dict[tuple[str, str], list[Record]] = {}  # (heading, anchor) -> episodes
+        waiting: list[Record] = []
         for src in self.newest_first:
-            d = src.episode.date
-            year = (str(d.year), f"year-{d.year}") if d else (self.labels["undated"], "undated")
-            years.setdefault(year, []).append(self.episode_card(src, page))
+            card, d = self.episode_card(src, page), src.episode.date
+            if d is None:
+                (years[next(reversed(years))] if years else waiting).append(card)
+            else:
+                years.setdefault((str(d.year), f"year-{d.year}"), []).extend([*waiting, card])
+                waiting = []
+        if waiting:  # no episode has a date
+            years[(self.labels["undated"], "undated")] = waiting
         return self.render("archive.md.j2", page, years=years)
 
     def ref(self, ref: index.Ref, page: str) -> Record:
-        return Record(href=self.href(page, ref.target), title=ref.title, role=ref.role,
+        # a section (本周经典, 本周实践) has no title of its own: its heading names it
+        title = ref.title or (self.labels[ref.role] if ref.role in SECTION_IDS else "")
+        return Record(href=self.href(page, ref.target), title=title, role=ref.role,
                       episode=self.episode_card(ref.source, page))
 
     def knowledge_pages(self) -> list[Job]:

@@ -190,9 +190,19 @@ class Item(Strict):
     tags: Many[Markdown]
 
 
+class NewsNotes(Strict):
+    """A note under a group heading of 本周新闻, e.g. 学术 "注：论文+重点"."""
+
+    academic: Markdown | None = None
+    projects: Markdown | None = None
+    industry: Markdown | None = None
+
+
 class News(Strict):
     contributors: Many[PersonId]
     suggestions: Many[Markdown]
+    note: Markdown | None = Field(None, description="A note under the section heading")
+    group_notes: NewsNotes = NewsNotes()
     academic: Many[Item]
     projects: Many[Item]
     industry: Many[Item]
@@ -205,11 +215,22 @@ class News(Strict):
         return self
 
 
+class RecommendationNotes(Strict):
+    """A note under a group heading of 本周推荐."""
+
+    materials: Markdown | None = None
+    models: Markdown | None = None
+    projects: Markdown | None = None
+    misc: Markdown | None = None
+
+
 class Recommendations(Strict):
     contributors: Many[PersonId]
     nominations: Many[Markdown]
     suggestions: Many[Markdown]
     theme: Markdown | None = None
+    note: Markdown | None = Field(None, description="A note under the section heading")
+    group_notes: RecommendationNotes = RecommendationNotes()
     materials: Many[Item]
     models: Many[Item]
     projects: Many[Item]
@@ -221,7 +242,10 @@ class Classics(Strict):
     contributors: Many[PersonId]
     nominations: Many[Markdown]
     topic: Markdown | None = None
+    note: Markdown | None = Field(None, description="A note under the section heading")
     body: Markdown | None = None
+    links: Many[LinkRef]
+    tags: Many[Markdown]
 
 
 class CodeBlock(Strict):
@@ -234,8 +258,11 @@ class Practice(Strict):
     contributors: Many[PersonId]
     nominations: Many[Markdown]
     suggestions: Many[Markdown]
+    note: Markdown | None = Field(None, description="A note under the section heading")
     body: Markdown | None = None
     code: Many[CodeBlock]
+    links: Many[LinkRef]
+    tags: Many[Markdown]
     notebook: str | None = Field(None, description="A notebook under notebooks/, e.g. notebooks/ntk_rope.ipynb")
 
 
@@ -263,6 +290,8 @@ class Discussion(Strict):
 
 class FreeTalk(Strict):
     contributors: Many[PersonId]
+    note: Markdown | None = Field(None, description="A note under the section heading")
+    online_note: Markdown | None = Field(None, description="A note under 线上讨论")
     online: Many[Question]
     group_note: Markdown | None = None
     group: Many[Discussion]
@@ -271,14 +300,24 @@ class FreeTalk(Strict):
 class Plan(Strict):
     item: Markdown
     priority: Literal["P0", "P1", "P2", "P3"] | None = None
+    status: Literal["todo", "doing", "done"] | None = Field(None, description="Where the plan stands")
     link: Url | None = None
 
 
 class Video(Strict):
-    url: Url
+    """The talk video; an announced one that is not out yet has a note (后续放出) and no url."""
+
+    url: Url | None = None
+    note: Markdown | None = Field(None, description='Shown instead of a link while the video is not out, e.g. "后续放出"')
     title: Markdown | None = None
     start: Annotated[int, BeforeValidator(_seconds, json_schema_input_type=int | str),
                      Field(ge=0, description='Seconds, or "MM:SS"')] = 0
+
+    @model_validator(mode="after")
+    def _link_or_note(self) -> Video:
+        if self.url is None and self.note is None:
+            raise ValueError("a video needs its 'url', or a 'note' (e.g. 后续放出) while it is not out")
+        return self
 
 
 class Crew(Strict):
@@ -287,6 +326,19 @@ class Crew(Strict):
     section_owners: Many[PersonId]
     contributors: Many[PersonId]
     note: Markdown | None = Field(None, description="How contributions are credited (具体内容贡献者)")
+    hosts_note: Markdown | None = Field(None, description="Shown after the hosts, e.g. （后续每期由大家自行认领）")
+    editors_note: Markdown | None = Field(None, description="Shown after the editors")
+    section_owners_note: Markdown | None = Field(None, description="Shown after (or instead of) the section owners, e.g. 多人")
+
+
+class Section(Strict):
+    """A section of its own (e.g. 015's 组织建设): a title and a Markdown body, placed after a template section."""
+
+    id: Annotated[Slug, Field(description="The section's anchor on the page, e.g. organisation")]
+    title: Markdown
+    body: Markdown | None = None
+    after: Literal["record", "notice", "news", "recommendations", "classics", "practice", "free_talk",
+                   "references", "plans", "notes"] = Field("notes", description="The section it follows")
 
 
 class Episode(Strict):
@@ -298,8 +350,13 @@ class Episode(Strict):
     # strict: "3" in quotes is text, as it is for the JSON Schema and for editors
     number: Annotated[int, Field(ge=0, le=9999, strict=True)] | None = None
     special: Slug | None = Field(None, description="Id of a special (番外) episode; it has a title and no number")
+    ordinal: Annotated[int, Field(ge=0, le=999, strict=True)] | None = Field(
+        None, description="A special's own count, shown as 番外 02")
     title: Markdown | None = None
     date: dt.date | None = Field(None, description="Leave out only when the date is unknown")
+    date_text: Markdown | None = Field(None, description='When the exact date is unknown: "2023 年 6 月", "2023 年底"')
+    after: Slug | None = Field(None, description="A special's place in the archive: the page id of the episode it "
+                                                 "follows (003, special-rlhf); needed when it has no date")
     time: HHMM | None = Field(None, description="Start time when it differs from the series schedule")
     summary: Annotated[Many[Markdown], Field(description="本期提要: the topics of the episode")]
     crew: Crew = Crew()
@@ -311,8 +368,17 @@ class Episode(Strict):
     practice: Practice | None = None
     free_talk: FreeTalk | None = None
     references: Many[Item]
+    plans_note: Markdown | None = Field(None, description="A preamble above the plans")
     plans: Many[Plan]
     notes: Markdown | None = None
+    sections: Annotated[Many[Section], Field(description="Sections of the episode's own, beyond the template")]
+    roles: Annotated[dict[PersonId, Markdown], Field(default_factory=dict, description=(
+        "A person's role in this episode, shown after their name wherever it lists them, e.g. xianyu: 编辑"))]
+    # what the series file says for every episode, said differently for this one
+    privacy: Markdown | None = Field(None, description="This episode's own privacy notice (注意事项)")
+    requirements: Markdown | None = Field(None, description="This episode's own 小要求")
+    join: Markdown | None = Field(None, description="This episode's own join/sponsor text (加入/赞助我们)")
+    notices: Annotated[Many[Markdown], Field(description="Notices of this episode, shown with the series' own")]
     body: Markdown | None = Field(None, description="The article text of a special episode")
 
     @model_validator(mode="after")
@@ -321,6 +387,14 @@ class Episode(Strict):
             raise ValueError("an episode has either a 'number' or a 'special' id (with a 'title'), exactly one")
         if self.special is not None and not self.title:
             raise ValueError("a special episode needs a 'title'")
+        if self.number is not None and (self.ordinal is not None or self.after is not None):
+            raise ValueError("'ordinal' and 'after' are for special episodes; a numbered one is placed by its number")
+        if self.special is not None and self.date is None and self.after is None:
+            raise ValueError("a special without a 'date' needs 'after: <episode page id>' to say where it goes "
+                             "in the archive")
+        ids = [section.id for section in self.sections]
+        if dupes := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"two sections have the id {dupes[0]!r}; each needs its own anchor")
         return self
 
     @property
