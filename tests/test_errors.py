@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import build, make_project
+from conftest import ROOT, build, make_project
 
 from talkbase import pagelinks
 from talkbase.cli import cli
@@ -45,6 +45,16 @@ def problems(result: subprocess.CompletedProcess) -> list[str]:
     return result.stdout.splitlines()
 
 
+def line_of(path: Path, text: str) -> int:
+    """The line of `path` where `text` starts, counted from 1 as the messages count."""
+    content = path.read_text(encoding="utf-8")
+    assert text in content
+    return content[:content.index(text)].count("\n") + 1
+
+
+TIMEZONE_LINE = line_of(ROOT / "series.yml", "timezone:")  # each test's project is a copy of it
+
+
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text
@@ -58,19 +68,19 @@ def test_an_unknown_time_zone_is_reported_at_its_line_with_the_zone_meant(projec
     edit(project / "series.yml", "timezone: Asia/Shanghai", f"timezone: {zone}")
     result = invoke(project, "validate")
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == [f"series.yml:27:13: schedule.timezone: unknown time zone {zone!r}{SUGGEST}"]
+    assert result.stdout.splitlines() == [f"series.yml:{TIMEZONE_LINE}:13: schedule.timezone: unknown time zone {zone!r}{SUGGEST}"]
 
 
 def test_a_misspelt_time_zone_gets_the_closest_name(project):
     edit(project / "series.yml", "timezone: Asia/Shanghai", "timezone: Europe/Berln")
     assert invoke(project, "validate").stdout.startswith(
-        "series.yml:27:13: schedule.timezone: unknown time zone 'Europe/Berln'; did you mean 'Europe/Berlin'?")
+        f"series.yml:{TIMEZONE_LINE}:13: schedule.timezone: unknown time zone 'Europe/Berln'; did you mean 'Europe/Berlin'?")
 
 
 @pytest.mark.parametrize("command", [["build"], ["new"], ["new", "--special", "番外"], ["generate"], ["publish", "--remote", "nowhere"]])
 def test_an_unknown_time_zone_stops_every_command_with_the_same_line(project, command):
     edit(project / "series.yml", "timezone: Asia/Shanghai", "timezone: Asia/Beijing")
-    assert problems(talkbase(project, *command)) == [f"series.yml:27:13: schedule.timezone: unknown time zone 'Asia/Beijing'{SUGGEST}"]
+    assert problems(talkbase(project, *command)) == [f"series.yml:{TIMEZONE_LINE}:13: schedule.timezone: unknown time zone 'Asia/Beijing'{SUGGEST}"]
     assert sorted(p.name for p in (project / "talks").iterdir()) == ["000.yaml", "001.yaml", "002.yaml", "003.yaml"]
 
 
@@ -101,8 +111,8 @@ EXPECTED = [
     "is missing its argument or a '{' its '}'",
     "talks/012.yaml:4:12: references[1].title: cannot render math 'a_b_c': two subscripts in a row; group them as x_{ab}",
     "talks/013.yaml:5:11: summary[1]: the link '../missing.md' points to no page of the site",
+    "talks/013.yaml:7:9: practice.body: file not found: assets/x.png (the link '../assets/x.png')",  # beside the file
     "talks/013.yaml:7:9: practice.body: the link '../002/' points to no page of the site; did you mean '002.md'?",
-    "talks/013.yaml:7:9: practice.body: the link '../assets/x.png' points to no page of the site",
     "talks/013.yaml:7:9: practice.body: the link '/talks/002/' starts at the root of the host, so it breaks where the "
     "site is not served from the root; write it relative to this page; did you mean '002.md'?",
 ]
@@ -178,7 +188,7 @@ def controls(project) -> Path:
 
 def test_control_characters_are_errors_at_their_line_and_column(controls):
     expected = [f"{name}:{line}" for name, (_, line) in CONTROLS.items() if line] + [
-        f"series.yml:32:13: schedule.note: control character U+001B (written \\e) {CONTROL}",
+        f"series.yml:{line_of(ROOT / 'series.yml', 'note:')}:13: schedule.note: control character U+001B (written \\e) {CONTROL}",
         f"data/people.yml:9:11: chuqi.name: control character U+009B (written \\u009b) {CONTROL}",
         f"data/topics.yml:6:24: [2].aliases[1]: control character U+007F (written \\x7f) {CONTROL}",
     ]
@@ -209,8 +219,9 @@ def test_links_must_be_absolute_http_with_a_host_and_nothing_that_ends_them(proj
     edit(project / "series.yml", "schedule:", 'repo_url: "https://github.com/x/y\\"onclick=alert(1)"\nedit_branch: ../../etc\nschedule:')
     expected = [f"talks/030.yaml:{5 + 2 * i}:13: references[{i + 1}].links[1].url: {why}"
                 for i, why in enumerate(URLS.values()) if why]
-    expected += ["series.yml:26:11: repo_url: a link cannot contain quotes, found 'https://github.com/x/y\"onclick=alert(1)'",
-                 "series.yml:27:14: edit_branch: expected a branch name (letters, digits and . _ / -, not starting "
+    at = line_of(project / "series.yml", "repo_url:")
+    expected += [f"series.yml:{at}:11: repo_url: a link cannot contain quotes, found 'https://github.com/x/y\"onclick=alert(1)'",
+                 f"series.yml:{at + 1}:14: edit_branch: expected a branch name (letters, digits and . _ / -, not starting "
                  "with - or /, no '..'), found '../../etc'"]
     assert sorted(problems(talkbase(project, "validate"))) == sorted(expected)
 

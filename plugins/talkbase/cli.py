@@ -18,7 +18,7 @@ from typing import NoReturn
 
 import click
 
-from talkbase import slugs
+from talkbase import pagelinks, slugs
 from talkbase.linkcheck import links
 from talkbase.load import Problem, ProblemsFound, parse_yaml, validate_document
 from talkbase.project import Layout, Project, collector_paused, episode_files, load_project, yaml_files
@@ -113,7 +113,8 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 
     PATHS are episode files or folders of them (default: all of talks/). The checks that
     need several files (duplicate numbers, dates in order, person ids) always look at all
-    of talks/, but only problems in PATHS are listed.
+    of talks/, but only problems in PATHS are listed. Warnings (a large image) are listed
+    the same way, as path:line:column: warning: message, and fail nothing.
 
     Exit status 0 when clean, 1 when problems were found, 2 for usage errors.
     """
@@ -129,16 +130,22 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     # absolute, without following a last symlink: a link out of the project must be reported as one
     given = [p.absolute().parent.resolve() / p.name for p in given]
     others = {layout.rel(p) for p in episode_files(layout)} - {layout.rel(p) for p in given}
+    project = None
     try:
         with collector_paused(keep=True):  # the loaded project lives until the command ends
-            load_project(layout, extra=given)
+            project = load_project(layout, extra=given)
         problems: list[Problem] = []
     except ProblemsFound as err:
         problems = [p for p in err.problems if p.path not in others] if given else err.problems
     if problems:
         _report(problems)
         sys.exit(1)
-    click.echo(f"{len(given or episode_files(layout))} episode(s) checked, no problems", err=True)
+    warnings = pagelinks.warnings(project) if project else []
+    warnings = [w for w in warnings if w.path not in others] if given else warnings
+    for warning in warnings:
+        click.echo(str(warning))
+    counted = f", {len(warnings)} warning(s)" if warnings else ""
+    click.echo(f"{len(given or episode_files(layout))} episode(s) checked, no problems{counted}", err=True)
 
 
 @cli.command(short_help="Validate, then build the site strictly.")

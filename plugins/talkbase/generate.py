@@ -14,6 +14,8 @@ from talkbase.project import Layout, Project, collector_paused, load_project
 from talkbase.render import Renderer, SiteOptions
 from talkbase.write import WriteReport, write_tree
 
+DEMOS = "assets/demos"  # where the files of notebooks' frozen runs go in docs/
+
 
 @dataclass
 class Generated:
@@ -32,7 +34,7 @@ def frozen_demos(project: Project, warnings: list[str]) -> tuple[dict[str, Rende
             continue
         path = project.layout.root / ref
         notebook = Notebook.at(path, project.layout.notebooks)
-        demo = render_freeze(notebook, f"assets/demos/{path.stem}")
+        demo = render_freeze(notebook, f"{DEMOS}/{path.stem}")
         demos[ref] = demo
         if demo is None:
             warnings.append(f"{ref} has never been run, so {src.display} shows no outputs; "
@@ -46,7 +48,8 @@ def frozen_demos(project: Project, warnings: list[str]) -> tuple[dict[str, Rende
 
 
 def render_all(project: Project, options: SiteOptions, warnings: list[str] | None = None) -> dict[str, str | bytes]:
-    """Every generated file under docs/, by relative path; problems worth a warning go to `warnings`."""
+    """Every generated file under docs/, by relative path, with the files the texts link (read again each time, so
+    that an edited image reaches the site); problems worth a warning go to `warnings`."""
     demos, files = frozen_demos(project, warnings if warnings is not None else [])
     with collector_paused():
         renderer = Renderer(project, options, demos)
@@ -54,7 +57,7 @@ def render_all(project: Project, options: SiteOptions, warnings: list[str] | Non
         files["calendar.ics"] = feeds.calendar(renderer, options.site_url)
         if options.site_url:  # a feed needs absolute links
             files["feed.xml"] = feeds.atom(renderer, options.site_url)
-    return files
+    return renderer.files.contents() | files  # a generated file keeps its place over a linked one of its name
 
 
 def generate(layout: Layout, options: SiteOptions) -> Generated:

@@ -1,4 +1,5 @@
-"""Links in the text of episodes and series.yml to pages of the site that do not exist.
+"""Links in the text of episodes and series.yml to pages of the site that do not exist, and to files beside the
+text that are missing or cannot be published (assets.py); images without alt text.
 
 MkDocs looks up every relative link of a page among the site's files and warns about a missing one, naming
 the generated page; `talkbase validate` makes the same look-up for the text a person wrote and reports it at
@@ -9,12 +10,13 @@ that have one are read field by field.
 from __future__ import annotations
 
 import posixpath
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Iterator
 from urllib.parse import unquote, urlsplit
 
-from talkbase import slugs
+from talkbase import assets, slugs
 from talkbase.load import Document, Problem, ProblemsFound, key_path, read_document
-from talkbase.schema import markdown_texts, site_links
+from talkbase.schema import markdown_texts
+from talkbase.write import MANIFEST, _read_manifest
 
 if TYPE_CHECKING:
     from talkbase.project import Project
@@ -26,50 +28,80 @@ SERIES_PAGES = {"tagline": (HOME,), "privacy": (HOME,), "origin": (HOME, EPISODE
 
 
 def problems(project: Project) -> list[Problem]:
-    """Every link to a missing page in the text of valid episodes and of series.yml."""
+    """Every link to a missing page or file and every image without alt text in the text of valid episodes and
+    of series.yml. A target that names a file beside the text is that file (assets.py); one that does not is
+    looked up from each page that shows the text, as MkDocs will."""
+    found: list[Problem] = []
+    files: set[str] | None = None  # the site's files, once a link needs them
+    for display, doc, folder, loc, text, pages in _texts(project):
+        where = (display, *doc.marks.get(loc, (1, 1)))
+        found += [Problem(*where, f"{key_path(loc)}: {why}") for why in assets.without_alt(text)]
+        for _, _, target in assets.targets(text):
+            try:
+                if assets.locate(project.layout, folder, target) is not None:
+                    continue
+                refused = None
+            except ValueError as err:
+                refused = str(err)
+            files = _site_files(project) if files is None else files
+            missing = [(page, why) for page in pages if (why := _missing(page, target, files))]
+            if refused is not None and len(missing) == len(pages):  # no file of the site either, from any page
+                found.append(Problem(*where, f"{key_path(loc)}: {refused}"))
+            elif missing:
+                page, reason = missing[0]
+                also = f" from {page}, which shows this text too" if len(pages) > 1 else ""
+                found.append(Problem(*where, f"{key_path(loc)}: {reason}{also}"))
+    return found
+
+
+def warnings(project: Project) -> list[Problem]:
+    """Files the texts link that are large for a page or for the repository, each once: `talkbase validate`
+    shows them, and they fail nothing (a strict build included)."""
+    found, seen = [], set()
+    for display, doc, folder, loc, text, _ in _texts(project):
+        for _, _, target in assets.targets(text):
+            try:
+                path = assets.locate(project.layout, folder, target)
+            except ValueError:  # a problem, reported by `problems`
+                continue
+            if path is not None and path not in seen and (why := assets.too_large(project.layout, path)):
+                seen.add(path)
+                found.append(Problem(display, *doc.marks.get(loc, (1, 1)), f"warning: {key_path(loc)}: {why}"))
+    return found
+
+
+def _texts(project: Project) -> Iterator[tuple[str, Document, str, tuple, str, list[str]]]:
+    """(file, its document, its folder, key path, text, the pages that show it) of each Markdown text of a file
+    that may link a page or a file."""
+    for src in project.sources:
+        if assets.mentions(src.doc.text):
+            page = slugs.page("talks", src.episode.slug)
+            for loc, text in markdown_texts(src.episode):
+                yield src.display, src.doc, posixpath.dirname(src.display), loc, text, [page]
     try:
         display, series = read_document(project.layout.series, project.layout.root)
     except ProblemsFound:  # changed since it was loaded: the next run reports it
-        display, series = "", Document("")
-    episodes = [src for src in project.sources if site_links(src.doc.text)]
-    if not episodes and not site_links(series.text):
-        return []
-    files = _site_files(project)
-    found = []
-    for src in episodes:
-        page = slugs.page("talks", src.episode.slug)
-        found += _check(src.display, src.doc, markdown_texts(src.episode), lambda loc: [page], files)
-    if site_links(series.text):
+        return
+    if assets.mentions(series.text):
         # any episode page stands for all of them: they are in one folder
         shown = {HOME: HOME, EPISODE: slugs.page("talks", project.sources[0].episode.slug) if project.sources else None}
-        found += _check(display, series, markdown_texts(project.series),
-                        lambda loc: [shown[p] for p in SERIES_PAGES.get(loc[0], ()) if shown[p]], files)
-    return found
-
-
-def _check(display: str, doc: Document, texts: Iterator[tuple[tuple, str]], pages: Callable[[tuple], list[str]],
-           files: set[str]) -> list[Problem]:
-    found = []
-    for loc, text in texts:
-        for target in site_links(text):
-            shown = pages(loc)
-            for page in shown:
-                if reason := _missing(page, target, files):
-                    also = f" from {page}, which shows this text too" if len(shown) > 1 else ""
-                    found.append(Problem(display, *doc.marks.get(loc, (1, 1)), f"{key_path(loc)}: {reason}{also}"))
-                    break
-    return found
+        for loc, text in markdown_texts(project.series):
+            yield display, series, posixpath.dirname(display), loc, text, [shown[p] for p in SERIES_PAGES.get(loc[0], ()) if shown[p]]
 
 
 def _site_files(project: Project) -> set[str]:
-    """The files of the site under docs/: those the generator writes, and those a person put there."""
+    """The files of the site under docs/: those the generator writes, and those a person put there. Of what an
+    earlier run wrote, only the pages written now and the notebooks' outputs count: a page or a copied file may be
+    gone from the sources since."""
+    from talkbase.generate import DEMOS
     from talkbase.render import Renderer, SiteOptions  # Jinja and the templates: only once some text has such a link
 
     renderer = Renderer(project, SiteOptions())
     docs = project.layout.docs
     written = {job.path for job in renderer.jobs()} | {"calendar.ics", "feed.xml"}
+    earlier = {f for f in _read_manifest(docs / MANIFEST) if not f.startswith(f"{DEMOS}/")}
     kept = {p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()} if docs.is_dir() else set()
-    return written | {f for f in kept if not any(part.startswith(".") for part in f.split("/"))}
+    return written | {f for f in kept - earlier if not any(part.startswith(".") for part in f.split("/"))}
 
 
 def _missing(page: str, target: str, files: set[str]) -> str | None:

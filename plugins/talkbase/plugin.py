@@ -220,7 +220,8 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
         if docs in server._watched_paths:  # replace mkdocs' own watch of docs/ by one that skips the generator's writes
             server.unwatch(docs)
             server.observer.schedule(_DocsWatch(server, docs, self), docs, recursive=True)
-        for path in (layout.talks, layout.templates, layout.notebooks, layout.data, layout.series):
+        # images/ beside series.yml: the files its texts show (talks/images/ is watched with talks/)
+        for path in (layout.talks, layout.templates, layout.notebooks, layout.data, layout.series, layout.root / "images"):
             if path.exists():
                 server.watch(str(path))
         return server

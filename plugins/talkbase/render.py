@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 import yaml
 
-from talkbase import cache, index, slugs
+from talkbase import assets, cache, index, slugs
 from talkbase.forked import each
 from talkbase.links import bilibili_start, classify
 from talkbase.outline import SECTION_IDS
@@ -187,9 +187,19 @@ class Renderer:
             bytecode_cache=compiled_templates(project.layout.root),
             auto_reload=False,  # a Renderer lives for one render; checking every template's time cost 2 stats a page
         )
-        self.env.filters.update(md=shield, inline=inline, meta=front_matter, offset=format_offset, fence=fence)
+        self.files = assets.Files(project)  # the images and files the texts link; generate.py copies them into docs/
+        self.env.filters.update(md=self._linking(shield), inline=self._linking(inline), meta=front_matter,
+                                offset=format_offset, fence=fence)
         self.env.globals.update(labels=self.labels, series=self.series, section_ids=SECTION_IDS)
         self._cards: dict[int, dict[str, Any]] = {}
+
+    def _linking(self, markdown: Callable[[str | None], str]) -> Callable[..., str]:
+        """A text filter that first points the text's links to files at their copies, from the page being rendered
+        (the `href` of its context). Always a context filter: Jinja decides how to call a filter when it compiles a
+        template, and compiled templates are kept across projects, with files or without (cache.py)."""
+        if not self.files:
+            return jinja2.pass_context(lambda context, text: markdown(text))
+        return jinja2.pass_context(lambda context, text: markdown(self.files.rewrite(text, context["href"])))
 
     # --- shared facts ------------------------------------------------------------------------
 
@@ -517,6 +527,11 @@ class _KeptCompiled(jinja2.FileSystemBytecodeCache):
     """Jinja's cache of compiled templates, for which a damaged file or a folder that refuses files (read-only,
     full disk) costs speed, as it does for the rest of the cache, never the build: Jinja itself only passes
     over a file that is missing or that it may not read."""
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        """Also keyed by talkbase's code: compiled code calls each filter as it was defined when it was compiled
+        (with the template context or without), and talkbase's filters change with its code."""
+        return cache.digest(super().get_cache_key(name, filename) + cache.code_digest())
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
