@@ -2,7 +2,8 @@
 
 Untrusted input is expected here: files that are not UTF-8, tabs, control characters, duplicate keys,
 alias bombs, huge files, symlinks out of the project and JSON with a merge conflict left in it all become
-`Problem`s, never tracebacks.
+`Problem`s, never tracebacks. A file reads the same, value for value and message for message, whether PyYAML has
+libyaml or not; the common slips (`title: a: b`, `title：x`, `title: [RFC] x`, `number: 010`) get a hint.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class _ResolvingLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 
     def resolve(self, kind, value, implicit):
         if kind is yaml.ScalarNode:
-            if implicit[0]:
+            # (False, False) comes only for a lone `!` tag with no value: resolved, as the Python parser does, to null
+            if implicit[0] or not implicit[1]:
                 for tag, regexp in self._implicit.get(value[:1], ()):
                     if regexp.match(value):
                         return tag
@@ -62,7 +64,67 @@ class _ResolvingLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         pass
 
 
-# libyaml's messages differ, so a file it rejects is read again by the Python parser
+class _Loader(yaml.SafeLoader):
+    """PyYAML's Python parser: the reading where libyaml is missing or refuses a file, and the source of every
+    message. In one thing it reads as libyaml and YAML 1.1 do, not as PyYAML: a `?` inside a plain scalar in a
+    flow collection is text, so `links: [https://example.org/?utm_source=x]` holds one link (PyYAML ends the
+    scalar at the `?` and refuses the file)."""
+
+    def scan_plain(self):
+        # PyYAML 6's scan_plain (MIT licence), with one character less that ends a plain scalar in a flow
+        # collection: ',[]{}' and no longer '?'
+        chunks = []
+        start_mark = self.get_mark()
+        end_mark = start_mark
+        indent = self.indent + 1
+        spaces = []
+        while True:
+            length = 0
+            if self.peek() == "#":
+                break
+            while True:
+                ch = self.peek(length)
+                if ch in "\0 \t\r\n\x85\u2028\u2029" \
+                        or (ch == ":" and
+                            self.peek(length + 1) in "\0 \t\r\n\x85\u2028\u2029" + (",[]{}" if self.flow_level else "")) \
+                        or (self.flow_level and ch in ",[]{}"):
+                    break
+                length += 1
+            if length == 0:
+                break
+            self.allow_simple_key = False
+            chunks.extend(spaces)
+            chunks.append(self.prefix(length))
+            self.forward(length)
+            end_mark = self.get_mark()
+            spaces = self.scan_plain_spaces(indent, start_mark)
+            if not spaces or self.peek() == "#" or (not self.flow_level and self.column < indent):
+                break
+        return yaml.tokens.ScalarToken("".join(chunks), True, start_mark, end_mark)
+
+
+# A block scalar header with a comment that no space sets apart (`|#`, `>-#`), which libyaml accepts and YAML refuses
+_HEADER_COMMENT = re.compile(r"[|>][-+1-9]{0,2}#")
+
+
+def _libyaml_reads_alike(text: str) -> bool:
+    """Whether libyaml reads `text` as `_Loader` does. It does not where a tab is outside quotes (libyaml takes it
+    for a space in most places, PyYAML refuses it), where a byte order mark starts a line other than the first
+    (libyaml skips it, PyYAML reads it as a character of the text) and where a block scalar header has a comment
+    stuck to it (libyaml accepts `|#`). Plain `in` tests and a look at each '#' take 3 ms for 1000 episodes; a
+    regular expression, 40."""
+    if "\t" in text or "\ufeff" in text:
+        return False
+    at = text.find("#")
+    while at != -1:
+        if _HEADER_COMMENT.search(text, max(at - 3, 0), at + 1):
+            return False
+        at = text.find("#", at + 1)
+    return True
+
+
+# libyaml's messages differ, so a file it rejects is read again by the Python parser; one it would read otherwise
+# is read by the Python parser alone
 _FAST_LOADER = _ResolvingLoader if hasattr(yaml, "CSafeLoader") else None
 
 M = TypeVar("M", bound=BaseModel)
@@ -171,15 +233,43 @@ class _Builder:
             return node.value
         if not isinstance(node, yaml.ScalarNode):
             raise _Abort(node, "a key must be plain text")
-        # YAML 1.1 reads 21:00 as the base-60 number 1260; a person writing a time means text.
-        if node.tag == "tag:yaml.org,2002:int" and ":" in node.value:
-            return node.value
+        if node.tag == "tag:yaml.org,2002:int":
+            # YAML 1.1 reads 21:00 as the base-60 number 1260; a person writing a time means text.
+            if ":" in node.value:
+                return node.value
+            if (base := _other_base(node.value)) is not None:  # 010 is 8 to YAML 1.1, never what a person meant
+                where = key_path(loc) if loc else "a key"
+                read = self.scalar.construct_object(node)
+                raise _Abort(node, f'{where}: YAML reads {node.value} as the {base[0]} number {read} (write {base[1]}, or '
+                                   f'"{node.value}" if you mean text)')
         try:
             return self.scalar.construct_object(node)
         except yaml.constructor.ConstructorError as err:
+            if node.tag not in self.scalar.yaml_constructors:  # `title: !important` or `!重要!`: a tag by mistake
+                where = key_path(loc) if loc else "a key"
+                raise _Abort(node, f"{where}: unknown YAML tag {node.tag!r} (put the value in quotes)") from None
             raise _Abort(node, f"cannot read value {node.value!r}: {err.problem}") from None
         except ValueError as err:  # e.g. 2023-02-30 looks like a date but is not one
             raise _Abort(node, f"cannot read value {node.value!r}: {err}") from None
+
+
+_BASES = {"x": (16, "hexadecimal"), "o": (8, "octal"), "b": (2, "binary")}
+_NOT_DECIMAL = re.compile(r"([-+]?)0([xob]?)_*([0-9a-fA-F][0-9a-fA-F_]*)")
+
+
+def _other_base(written: str) -> tuple[str, int] | None:
+    """For an integer written with a leading zero or a base prefix (010, 0x10, 0o10, 0b10): the base's name and the
+    number a person most likely meant (10: a leading zero pads; 16, 8, 2: a prefix names the base)."""
+    found = _NOT_DECIMAL.fullmatch(written)
+    if found is None:
+        return None
+    sign, prefix, digits = found.groups()
+    base, name = _BASES.get(prefix, (10, "octal"))  # YAML 1.1 reads 010 as octal; a person means a padded 10
+    try:
+        meant = int(digits.replace("_", ""), base)
+    except ValueError:  # 0x1G, 0b12
+        return None
+    return name, -meant if sign == "-" else meant
 
 
 class _Abort(Exception):
@@ -259,13 +349,14 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
 
 
 def _compose(text: str) -> yaml.Node | None:
-    """Compose with libyaml when it accepts the text (same node marks); otherwise let the Python parser raise."""
-    if _FAST_LOADER is not None:
+    """Compose with libyaml when it reads the text as `_Loader` does and accepts it (same nodes, same marks);
+    otherwise with `_Loader`, which raises for a text it refuses."""
+    if _FAST_LOADER is not None and _libyaml_reads_alike(text):
         try:
             return yaml.compose(text, Loader=_FAST_LOADER)
         except yaml.YAMLError:
             pass
-    return yaml.compose(text, Loader=yaml.SafeLoader)
+    return yaml.compose(text, Loader=_Loader)
 
 
 def _bad_character(text: str, display: str, offset: int) -> Problem:
@@ -305,6 +396,85 @@ def _escaped_control(text: str, display: str, node: yaml.ScalarNode, loc: tuple 
     return Problem(display, *_line_column(text, offset), f"{where}: {reason}" if where else reason)
 
 
+# A line's indentation, list dashes and key, as a person writes them (a full-width colon after a key is noted);
+# what follows is the value as written
+_LINE = re.compile(r" *(?:- +)*(?:(?P<key>[^\s\"'#\[\]{}!&*@`|>%,?:：-][^:：#]*?)[ \t]*(?::(?=[ \t]|$)|(?P<wide>：))[ \t]*)?")
+_QUOTE = "put the value in quotes"
+_ASCII_COLON = "use an ASCII colon ':' after the key"
+
+
+def _source_line(text: str, number: int) -> str:
+    """Line `number` (from 1) of the text, counted as YAML counts lines (the other characters that end a line for
+    Python are refused before: `_RAW_BAD`)."""
+    lines = text.splitlines()
+    return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+def _slip(text: str, err: yaml.MarkedYAMLError) -> tuple[int, int, str] | None:
+    """Where YAML refused a file because of a common slip, and how to mend it: (line, column, hint)."""
+    if err.problem_mark is None:
+        return None
+    number, column = err.problem_mark.line + 1, err.problem_mark.column + 1
+    line = _source_line(text, number)
+    written = _LINE.match(line)
+    value = written.end()  # where the value starts, from 0
+    if line[column - 1:column] == "\t":
+        return number, column, "replace the tab with a space"
+    if line[column - 1:column] == "#" and err.context == "while scanning a block scalar":  # `notes: |# text`
+        return number, column, "put a space before the '#' of a comment"
+    if written["wide"]:
+        return number, written.start("wide") + 1, _ASCII_COLON
+    first = line[value:value + 1]
+    closed = first in ("[", "{") and -1 < line.find("]" if first == "[" else "}", value) < column - 1
+    if first and first in "!&*@`%" or closed:  # `title: !重要`, `title: *bold*`, `title: [RFC] Foo`
+        return number, value + 1, _QUOTE
+    if err.problem == "mapping values are not allowed here":
+        if column - 1 > value and written["key"]:  # `title: Foo: bar`
+            return number, column, _QUOTE
+        number -= 1  # the plain text that ends here began on the line above: `hosts：[a]` then `editors: [b]`
+    elif err.context == "while scanning a simple key":  # `title：x` then a line that is no continuation of it
+        number = err.context_mark.line + 1
+    else:
+        return None
+    if (above := _LINE.match(_source_line(text, number)))["wide"]:
+        return number, above.start("wide") + 1, _ASCII_COLON
+    return None
+
+
+def _key_at(text: str, number: int) -> str:
+    """The key path of line `number` of a file that YAML refused there, found by reading the file with the line's
+    value written as `x` ('' where the file is not YAML even so)."""
+    lines = text.splitlines(keepends=True)
+    written = _LINE.match(lines[number - 1])
+    lines[number - 1] = (lines[number - 1][:written.end("key")] + ": x" if written["key"] else written[0] + "x") + "\n"
+    builder = _Builder(track=True)
+    try:
+        builder.build(yaml.compose("".join(lines), Loader=_Loader), ())
+    except (yaml.YAMLError, _Abort, RecursionError):
+        return ""
+    here = [(column, loc) for loc, (line, column) in builder.marks.items() if line == number]
+    return key_path(max(here, key=lambda mark: mark[0])[1]) if here else ""
+
+
+def _unreadable(text: str, display: str, err: yaml.YAMLError | RecursionError) -> Problem:
+    """The problem of a text that the Python parser refuses; at a common slip, where it is, with its key and a hint."""
+    if isinstance(err, RecursionError):  # the parser itself recurses on [[[[...]]]]
+        return Problem(display, 1, 1, "values nested too deeply; an episode nests a few levels")
+    if not isinstance(err, yaml.MarkedYAMLError):
+        return Problem(display, 1, 1, f"invalid YAML: {err}")
+    reason = err.problem or "invalid YAML"
+    if slip := _slip(text, err):
+        line, column, hint = slip
+        key = _key_at(text, line)
+        return Problem(display, line, column, f"{key + ': ' if key else ''}invalid YAML: {reason} ({hint})")
+    mark = err.problem_mark or err.context_mark
+    if err.context:
+        start = err.context_mark
+        reason += f" ({err.context}" + (f" that starts on line {start.line + 1}, column {start.column + 1})"
+                                        if start and err.problem_mark and start.line != err.problem_mark.line else ")")
+    return Problem(display, *((mark.line + 1, mark.column + 1) if mark else (1, 1)), f"invalid YAML: {reason}")
+
+
 def parse_yaml(text: str, display: str) -> Document:
     """Parse YAML text into a `Document`, turning every YAML mistake into a `Problem`."""
     if tab := _TAB_INDENT.search(text):
@@ -315,19 +485,8 @@ def parse_yaml(text: str, display: str) -> Document:
             raise ProblemsFound([_bad_character(text, display, bad.start())])
     try:
         node = _compose(text)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = err.problem or "invalid YAML"
-        if err.context:
-            start = err.context_mark
-            reason += f" ({err.context}" + (f" that starts on line {start.line + 1}, column {start.column + 1})"
-                                            if start and err.problem_mark and start.line != err.problem_mark.line else ")")
-        raise ProblemsFound([Problem(display, *where, f"invalid YAML: {reason}")]) from None
-    except yaml.YAMLError as err:
-        raise ProblemsFound([Problem(display, 1, 1, f"invalid YAML: {err}")]) from None
-    except RecursionError:  # the parser itself recurses on [[[[...]]]]
-        raise ProblemsFound([Problem(display, 1, 1, "values nested too deeply; an episode nests a few levels")]) from None
+    except (yaml.YAMLError, RecursionError) as err:
+        raise ProblemsFound([_unreadable(text, display, err)]) from None
     if node is None:
         raise ProblemsFound([Problem(display, 1, 1, "the file is empty; expected a mapping of keys such as 'number' and 'date'")])
     builder = _Builder(controls=_CONTROL_ESCAPE.search(text) is not None)
@@ -339,8 +498,10 @@ def parse_yaml(text: str, display: str) -> Document:
         if builder.controls:
             raise ProblemsFound([_escaped_control(text, display, value, loc) for value, loc in builder.controls])
         return Document(text, data)
-    try:
-        _Builder(track=True).build(node, ())
+    try:  # with the Python parser, which gives every message: libyaml composes a few tags (`!a.!b`) that it refuses
+        _Builder(track=True).build(yaml.compose(text, Loader=_Loader), ())
+    except (yaml.YAMLError, RecursionError) as err:
+        raise ProblemsFound([_unreadable(text, display, err)]) from None
     except _Abort as err:
         raise ProblemsFound([Problem(display, err.line, err.column, err.message)]) from None
     raise AssertionError("a file was refused without positions but accepted with them")
@@ -432,7 +593,29 @@ def _expected(error: Any) -> str:
     else:
         expected = error["msg"].removeprefix("Input should be ")
     hint = "; put it in quotes" if error["type"] == "string_type" and not isinstance(error["input"], (dict, list)) else ""
+    if error["type"] == "int_type" and isinstance(error["input"], str) and (base := _other_base(error["input"])):
+        hint = f" (write {base[1]})"  # "010", or 0o10, which YAML 1.1 reads as text
     return f"expected {expected}, found {_describe(error['input'])}{hint}"
+
+
+def _found_hint(text: str, where: tuple[int, int], found: Any, text_expected: bool) -> str:
+    """For a value of the wrong kind at `where`, a hint when its source line shows the slip that made it: a
+    full-width colon after a key (`hosts：[a]` is text), or an unquoted list item with ': ' in it (`- 问题: 回答` is a
+    mapping) or text that starts with '[' or '{' (`title: [RFC]` is a list)."""
+    line = _source_line(text, where[0])
+    written = _LINE.match(line)
+    at_key = written["key"] is not None and written.start("key") == where[1] - 1
+    if isinstance(found, str) and written["wide"] and at_key:
+        return f" ({_ASCII_COLON})"
+    if text_expected and isinstance(found, (dict, list)) and (
+            line[where[1] - 1:where[1]] in ("[", "{") or at_key and "-" in line[:where[1] - 1]):
+        return f" ({_QUOTE})"
+    return ""
+
+
+def _visible(key: str) -> str:
+    """A key with each character that cannot be seen (a zero-width space, a byte order mark...) shown as <U+200B>."""
+    return "".join(c if c.isprintable() else f"<U+{ord(c):04X}>" for c in key)
 
 
 def explain(err: ValidationError, doc: Document, display: str, model: type[BaseModel], within: tuple = ()) -> list[Problem]:
@@ -445,7 +628,8 @@ def explain(err: ValidationError, doc: Document, display: str, model: type[BaseM
         if kind == "extra_forbidden":
             allowed = _allowed_keys(model, loc[:-1])
             parent = key_path(loc[:-1])
-            message = f"unknown key '{loc[-1]}' {f'in {parent}' if parent else 'at the top level'}{suggest(str(loc[-1]), allowed)}"
+            message = (f"unknown key '{_visible(str(loc[-1]))}' {f'in {parent}' if parent else 'at the top level'}"
+                       f"{suggest(str(loc[-1]), allowed)}")
             if allowed:
                 message += f" (expected one of: {', '.join(allowed)})"
             line, col = _mark(doc, within + loc, key=True)
@@ -455,8 +639,9 @@ def explain(err: ValidationError, doc: Document, display: str, model: type[BaseM
             line, col = _mark(doc, within + loc[:-1])
         else:
             reason = e["msg"].removeprefix("Value error, ") if kind == "value_error" else _expected(e)
-            message = f"{where}: {reason}" if where else reason
             line, col = _mark(doc, within + loc)
+            reason += _found_hint(doc.text, (line, col), e["input"], kind == "string_type")
+            message = f"{where}: {reason}" if where else reason
         problems.append(Problem(display, line, col, message))
     return problems
 
@@ -470,7 +655,9 @@ def read_document(path: Path, root: Path) -> tuple[str, Document]:
 def validate_document(doc: Document, display: str, model: type[M]) -> M:
     """Validate a parsed document as `model`; raise `ProblemsFound` with every problem."""
     if not isinstance(doc.data, dict):
-        raise ProblemsFound([Problem(display, 1, 1, f"expected a mapping of keys at the top level, found {_describe(doc.data)}")])
+        hint = _found_hint(doc.text, _mark(doc, ()), doc.data, False)  # `title：x` alone is one text
+        found = f"{_describe(doc.data)}{hint}"
+        raise ProblemsFound([Problem(display, 1, 1, f"expected a mapping of keys at the top level, found {found}")])
     try:
         return model.model_validate(doc.data)
     except ValidationError as err:
