@@ -68,6 +68,8 @@ def test_an_episode_says_what_differs_from_the_series(site):
     note = doc.xpath('//h3[@id="news-academic"]/following-sibling::p[1]')[0]
     assert note.text_content() == "注：论文+重点"
     assert "待认领" not in doc.xpath('//li[strong[normalize-space(.)="版块负责人"]]')[0].text_content()
+    hosts = doc.xpath('//li[strong[normalize-space(.)="主持人"]]')[0].text_content()
+    assert "（编辑）" not in hosts  # a role shows among a section's contributors, not in the crew lines
 
 
 def test_a_section_of_its_own_stands_where_it_says(site):

@@ -303,8 +303,9 @@ class Renderer:
 
         roles = extra.get("roles") or {}
 
-        def person(pid: str) -> str:
-            role = self.labels.role.format(role=inline(roles[pid])) if pid in roles else ""
+        def person(pid: str, with_role: bool = False) -> str:
+            """A person's name linked to their page; in a section's contributors, with their role there."""
+            role = self.labels.role.format(role=inline(roles[pid])) if with_role and pid in roles else ""
             return f"[{inline(self.person_name(pid))}]({self.href(page, slugs.page('people', pid))}){role}"
 
         def topic(name: str) -> str:

@@ -373,7 +373,7 @@ class Episode(Strict):
     notes: Markdown | None = None
     sections: Annotated[Many[Section], Field(description="Sections of the episode's own, beyond the template")]
     roles: Annotated[dict[PersonId, Markdown], Field(default_factory=dict, description=(
-        "A person's role in this episode, shown after their name wherever it lists them, e.g. xianyu: 编辑"))]
+        "A person's role in this episode, shown after their name among a section's contributors, e.g. xianyu: 编辑"))]
     # what the series file says for every episode, said differently for this one
     privacy: Markdown | None = Field(None, description="This episode's own privacy notice (注意事项)")
     requirements: Markdown | None = Field(None, description="This episode's own 小要求")
