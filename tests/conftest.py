@@ -50,6 +50,20 @@ def site(tmp_path_factory) -> Path:
     return build(make_project(tmp_path_factory.mktemp("project")))
 
 
+# The first four episodes: a small archive whose numbers, dates and files tests can name
+EARLY = ("000.yaml", "001.yaml", "002.yaml", "003.yaml")
+
+
+def early_project(dest: Path, scenario: str | None = None) -> Path:
+    """make_project with only the episodes 000-003 in talks/ (their images stay)."""
+    project = make_project(dest, scenario)
+    for path in (project / "talks").glob("*.yaml"):
+        if path.name not in EARLY and not (scenario and (FIXTURES / scenario / "talks" / path.name).exists()):
+            path.unlink()
+    return project
+
+
 @pytest.fixture
 def project(tmp_path) -> Path:
-    return make_project(tmp_path / "project")
+    """A copy of the project with the early episodes 000-003, for tests that change it."""
+    return early_project(tmp_path / "project")

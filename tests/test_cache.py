@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+import posixpath
 
 import pytest
 
-from conftest import build, make_project
+from conftest import EARLY, build, early_project
 from talkbase import cache, load
 from talkbase import project as project_module
 from talkbase import render as render_module
@@ -27,9 +28,10 @@ def new_process() -> None:
 
 @pytest.fixture
 def layout(tmp_path, monkeypatch) -> Layout:
+    """The early episodes 000-003 (003 embeds a notebook), with a cache folder of this test's own."""
     monkeypatch.setenv("TALKBASE_CACHE", str(tmp_path / "cache"))
     new_process()
-    return Layout.at(make_project(tmp_path / "project"))
+    return Layout.at(early_project(tmp_path / "project"))
 
 
 @pytest.fixture
@@ -50,7 +52,7 @@ def build_pages(layout: Layout) -> dict:
 
 def test_a_second_run_takes_unchanged_work_from_the_cache(layout, work, monkeypatch):
     first = build_pages(layout)
-    assert len(work["parsed"]) == 4
+    assert len(work["parsed"]) == len(EARLY)
     rendered_first = len(work["rendered"])
     work["parsed"].clear(), work["rendered"].clear()
 
@@ -60,6 +62,7 @@ def test_a_second_run_takes_unchanged_work_from_the_cache(layout, work, monkeypa
     assert set(work["rendered"]) == {"index.md", "talks/index.md", "topics/index.md", "people/index.md", "talks/003.md"}
     assert rendered_first > 3 * len(work["rendered"])
     assert second == first
+    always = set(work["rendered"])
 
     episode = layout.talks / "001.yaml"
     episode.write_text(episode.read_text(encoding="utf-8").replace("zhuanlan", "www.zhuanlan"), encoding="utf-8")
@@ -68,9 +71,18 @@ def test_a_second_run_takes_unchanged_work_from_the_cache(layout, work, monkeypa
     assert work["parsed"] == ["talks/001.yaml"]
     changed = {page for page in third if third[page] != second[page]}
     assert "talks/001.md" in changed and changed <= set(work["rendered"])
-    assert len(work["rendered"]) <= rendered_first / 2  # pages that do not show 001 came from the cache
+    # exactly the pages that show 001 (link to its page) were rendered again; the others came from the cache
+    shows_001 = {page for page, text in second.items() if isinstance(text, str) and links_to(text, page, "talks/001.md")}
+    assert set(work["rendered"]) == always | shows_001 | {"talks/001.md"}
+    assert set(second) - set(work["rendered"]), "every page was rendered again"
     monkeypatch.setenv("TALKBASE_CACHE", "off")
     assert third == build_pages(layout)  # the same as doing all the work
+
+
+def links_to(text: str, page: str, target: str) -> bool:
+    """Whether the Markdown of `page` has a link to the page `target` (both paths under docs/)."""
+    link = posixpath.relpath(target, posixpath.dirname(page) or ".")
+    return f"]({link})" in text or f"]({link}#" in text
 
 
 def packs(layout: Layout, kind: str) -> list:
@@ -81,7 +93,7 @@ def test_broken_or_foreign_entries_are_ignored(layout, work, monkeypatch):
     first = build_pages(layout)
     [pack] = packs(layout, "episodes")  # one run, one pack of every episode
     entries = pickle.loads(pack.read_bytes())
-    assert len(entries) == 4 and len(pickle.loads(packs(layout, "pages")[0].read_bytes())) > 20
+    assert len(entries) == len(EARLY) and len(pickle.loads(packs(layout, "pages")[0].read_bytes())) > 20
     keys = sorted(entries)
     entries[keys[0]] = b"not a pickle"
     data, people = cache.decode(entries[keys[1]])  # an entry holds the episode's plain data, validated on reading
@@ -95,12 +107,12 @@ def test_broken_or_foreign_entries_are_ignored(layout, work, monkeypatch):
         pack.write_bytes(b"not a pack")
     work["parsed"].clear()
     assert build_pages(layout) == first
-    assert len(work["parsed"]) == 4
+    assert len(work["parsed"]) == len(EARLY)
 
     monkeypatch.setattr(cache, "code_digest", lambda: "another talkbase version")
     work["parsed"].clear()
     assert build_pages(layout) == first
-    assert len(work["parsed"]) == 4
+    assert len(work["parsed"]) == len(EARLY)
 
 
 def test_entries_of_the_file_per_entry_cache_are_removed(layout):
@@ -124,7 +136,7 @@ def test_edits_add_small_packs_that_are_merged_before_they_pile_up(layout, work)
         counts.append(len(packs(layout, "episodes")))
     assert max(counts) <= cache.MAX_PACKS and counts.count(1) >= 2  # merged, more than once
     stored = [pickle.loads(pack.read_bytes()) for pack in packs(layout, "episodes")]
-    assert sum(map(len, stored)) <= 2 * 4  # stale versions of 002 never outnumber the four live entries
+    assert sum(map(len, stored)) <= 2 * len(EARLY)  # stale versions of 002 never outnumber the live entries
     live = {cache.digest(path.read_text(encoding="utf-8")) for path in layout.talks.glob("*.yaml")}
     assert live <= set().union(*stored)
 

@@ -33,14 +33,26 @@ def invoke(project: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--config", str(project / "mkdocs.yml"), *args], catch_exceptions=False)
 
 
-def next_saturday_session() -> set[dt.date]:
-    """The next Saturday 21:00 in Shanghai (and the one after, should 21:00 pass while the test runs)."""
-    tz = ZoneInfo("Asia/Shanghai")
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def next_regular_session(project: Path) -> set[dt.date]:
+    """The day of the next session by series.yml's schedule, in the slot in force today (and the week after,
+    should its start time pass while the test runs)."""
+    schedule = yaml.safe_load((project / "series.yml").read_text(encoding="utf-8"))["schedule"]
+    tz = ZoneInfo(schedule["timezone"])
     now = dt.datetime.now(tz)
-    start = dt.datetime.combine(now.date() + dt.timedelta(days=(5 - now.weekday()) % 7), dt.time(21), tz)
+    slot = max((s for s in schedule["slots"] if s["since"] <= now.date()), key=lambda s: s["since"])
+    hour, minute = map(int, slot["time"].split(":"))
+    day = now.date() + dt.timedelta(days=(WEEKDAYS.index(slot["weekday"]) - now.weekday()) % 7)
+    start = dt.datetime.combine(day, dt.time(hour, minute), tz)
     if start <= now:
         start += dt.timedelta(days=7)
     return {start.date(), start.date() + dt.timedelta(days=7)}
+
+
+def talks_files(project: Path) -> list[str]:
+    return sorted(p.name for p in (project / "talks").iterdir())
 
 
 # --- help --------------------------------------------------------------------------------------
@@ -82,7 +94,7 @@ def test_new_scaffolds_the_next_regular_episode_which_validates(project):
     assert (project / "talks" / text.splitlines()[0].split("=", 1)[1]).resolve() == (project / "schema/episode.schema.json")
     data = yaml.safe_load(text)
     assert data["number"] == 4
-    assert data["date"] in next_saturday_session()
+    assert data["date"] in next_regular_session(project)
     for section in SECTIONS:
         line = next(ln for ln in text.splitlines() if ln.startswith(f"{section}:"))
         assert "#" in line, f"{section} has no comment saying what goes there"
@@ -118,10 +130,11 @@ def test_new_special_keeps_its_title_and_never_overwrites(project):
     (["--date", "15.07.2023"], "'15.07.2023' does not match the format '%Y-%m-%d'"),
 ])
 def test_new_usage_errors_exit_2_and_write_nothing(project, args, message):
+    before = talks_files(project)
     result = talkbase(project, "new", *args)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
-    assert sorted(p.name for p in (project / "talks").iterdir()) == ["000.yaml", "001.yaml", "002.yaml", "003.yaml"]
+    assert talks_files(project) == before
 
 
 def test_new_refuses_while_the_project_has_problems(project):

@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
-from conftest import ROOT, build, make_project
+from conftest import ROOT, build, early_project
 
 from talkbase import pagelinks
 from talkbase.cli import cli
@@ -52,7 +53,16 @@ def line_of(path: Path, text: str) -> int:
     return content[:content.index(text)].count("\n") + 1
 
 
+def column_of(path: Path, text: str) -> int:
+    """The column of `path` where `text` starts, counted in characters from 1 as the messages count."""
+    content = path.read_text(encoding="utf-8")
+    assert text in content
+    at = content.index(text)
+    return at - (content.rfind("\n", 0, at) + 1) + 1
+
+
 TIMEZONE_LINE = line_of(ROOT / "series.yml", "timezone:")  # each test's project is a copy of it
+ORIGIN_LINE = line_of(ROOT / "series.yml", "origin:")
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -80,8 +90,9 @@ def test_a_misspelt_time_zone_gets_the_closest_name(project):
 @pytest.mark.parametrize("command", [["build"], ["new"], ["new", "--special", "番外"], ["generate"], ["publish", "--remote", "nowhere"]])
 def test_an_unknown_time_zone_stops_every_command_with_the_same_line(project, command):
     edit(project / "series.yml", "timezone: Asia/Shanghai", "timezone: Asia/Beijing")
+    before = sorted(p.name for p in (project / "talks").iterdir())
     assert problems(talkbase(project, *command)) == [f"series.yml:{TIMEZONE_LINE}:13: schedule.timezone: unknown time zone 'Asia/Beijing'{SUGGEST}"]
-    assert sorted(p.name for p in (project / "talks").iterdir()) == ["000.yaml", "001.yaml", "002.yaml", "003.yaml"]
+    assert sorted(p.name for p in (project / "talks").iterdir()) == before  # `new` wrote no episode
 
 
 # --- math and links to missing pages --------------------------------------------------------------
@@ -100,10 +111,10 @@ EPISODES = {
                  "  code:\n    - code: 'a[i](j)'\n"),
 }
 EXPECTED = [
-    "series.yml:6:9: origin: the link 'talks/003.md' points to no page of the site from talks/000.md, which shows "
-    "this text too",
-    "series.yml:6:9: origin: the link 'talks/nowhere.md' points to no page of the site from index.md, which shows "
-    "this text too",
+    f"series.yml:{ORIGIN_LINE}:9: origin: the link 'talks/003.md' points to no page of the site from talks/000.md, "
+    "which shows this text too",
+    f"series.yml:{ORIGIN_LINE}:9: origin: the link 'talks/nowhere.md' points to no page of the site from index.md, "
+    "which shows this text too",
     "talks/010.yaml:3:8: notes: cannot render math '\\frac{1}{': it ends too early: a command is missing its argument "
     "or a '{' its '}'",
     "talks/011.yaml:3:8: notes: cannot render math 'x^': a ^ or _ has nothing after it",
@@ -120,7 +131,8 @@ EXPECTED = [
 
 @pytest.fixture(scope="module")
 def content(tmp_path_factory) -> Path:
-    project = make_project(tmp_path_factory.mktemp("content") / "project")
+    """The early episodes 000-003, and 010-013 with the mistakes of EPISODES."""
+    project = early_project(tmp_path_factory.mktemp("content") / "project")
     for name, text in EPISODES.items():
         (project / "talks" / name).write_text(text, encoding="utf-8")
     edit(project / "series.yml", "origin: >-\n", "origin: >-\n  [nowhere](talks/nowhere.md), [003](talks/003.md)\n")
@@ -139,7 +151,7 @@ def test_build_stops_at_the_same_lines_before_mkdocs_runs(content):
 
 def test_validate_finds_what_the_build_would_warn_about(content, tmp_path, monkeypatch):
     """With the check left out, the build's own warnings name the same links and formulas, on generated pages."""
-    project = make_project(tmp_path / "project")
+    project = early_project(tmp_path / "project")
     for name in EPISODES:
         shutil.copy(content / "talks" / name, project / "talks" / name)
     shutil.copy(content / "series.yml", project / "series.yml")
@@ -180,17 +192,23 @@ CONTROLS = {
 def controls(project) -> Path:
     for name, (data, _) in CONTROLS.items():
         (project / name).write_bytes(data)
-    edit(project / "series.yml", "note: 节假日顺延", 'note: "节假日\\e顺延"')
+    note = yaml.safe_load((project / "series.yml").read_text(encoding="utf-8"))["schedule"]["note"]
+    edit(project / "series.yml", f"note: {note}", f'note: "{note[:-2]}\\e{note[-2:]}"')  # before its last two characters
     edit(project / "data/people.yml", "  name: 初七", '  name: "初\\u009b七"')
     edit(project / "data/topics.yml", "aliases: [positional encoding,", 'aliases: ["positional\\x7fencoding",')
     return project
 
 
 def test_control_characters_are_errors_at_their_line_and_column(controls):
+    def at(path: str, escape: str) -> str:  # where the escape was written, as the message names it
+        return f"{path}:{line_of(controls / path, escape)}:{column_of(controls / path, escape)}"
+
+    topics = yaml.safe_load((ROOT / "data/topics.yml").read_text(encoding="utf-8"))  # the project's, before the edit
+    topic = next(i for i, t in enumerate(topics, 1) if t.get("aliases", [])[:1] == ["positional encoding"])
     expected = [f"{name}:{line}" for name, (_, line) in CONTROLS.items() if line] + [
-        f"series.yml:{line_of(ROOT / 'series.yml', 'note:')}:13: schedule.note: control character U+001B (written \\e) {CONTROL}",
-        f"data/people.yml:9:11: chuqi.name: control character U+009B (written \\u009b) {CONTROL}",
-        f"data/topics.yml:6:24: [2].aliases[1]: control character U+007F (written \\x7f) {CONTROL}",
+        at("series.yml", "\\e") + f": schedule.note: control character U+001B (written \\e) {CONTROL}",
+        at("data/people.yml", "\\u009b") + f": chuqi.name: control character U+009B (written \\u009b) {CONTROL}",
+        at("data/topics.yml", "\\x7f") + f": [{topic}].aliases[1]: control character U+007F (written \\x7f) {CONTROL}",
     ]
     assert sorted(problems(talkbase(controls, "validate"))) == sorted(expected)
 

@@ -23,6 +23,9 @@ def fresh_render(layout: Layout) -> dict:
 
 
 def counting_renders(monkeypatch) -> list[str]:
+    """The pages rendered from now on. All in this process: a site of more than forked.MIN_JOBS pages (the
+    bundled archive) would have a forked helper render some of them, where this list does not see them."""
+    monkeypatch.setenv("TALKBASE_PARALLEL", "off")
     rendered: list[str] = []
     real = render_module.Renderer.render
 

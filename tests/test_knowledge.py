@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 from pathlib import Path
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import feedparser
 import icalendar
@@ -14,12 +16,15 @@ import jieba
 import lxml.html
 import pytest
 import yaml
-from conftest import ROOT, build
+from conftest import ROOT, build, tracked
 
 from talkbase.links import classify
 from talkbase.load import ProblemsFound
 from talkbase.project import Layout, load_project
 from talkbase.render import reading_minutes
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def doc(site: Path, path: str):
@@ -62,10 +67,41 @@ def test_aliases_merge_spellings_into_one_vllm_topic(site):
     assert "vllm-讨论" not in topics and "vllm-vs-llama-cpp" not in topics
 
 
+def spelling_key(name: str) -> str:
+    """What a topic name is matched by: its words, casefolded (RoPE, rope and "RoPE " are one topic)."""
+    return "".join(re.findall(r"\w+", unicodedata.normalize("NFKC", str(name)).casefold()))
+
+
+def tags_in(node) -> list:
+    """Every tag written anywhere in an episode: on its items, questions, classics and practice."""
+    if isinstance(node, dict):
+        return [t for k, v in node.items() for t in (v if k == "tags" and isinstance(v, list) else tags_in(v))]
+    if isinstance(node, list):
+        return [t for v in node for t in tags_in(v)]
+    return []
+
+
+def episodes_naming(spellings: list[str]) -> int:
+    """How many bundled episodes name a topic, by any of its spellings, in their summary or a tag."""
+    keys = {spelling_key(s) for s in spellings}
+    count = 0
+    for rel in tracked("talks"):
+        if rel.endswith(".yaml"):
+            talk = yaml.safe_load((ROOT / rel).read_text(encoding="utf-8")) or {}
+            named = {spelling_key(n) for n in [*(talk.get("summary") or []), *tags_in(talk)]}
+            count += bool(named & keys)
+    return count
+
+
 def test_topic_index_counts(site):
     rows = doc(site, "topics/index.html").xpath("//article//table//tr[td]")
     counts = {r.xpath("string(td[1])").strip(): int(r.xpath("string(td[2])")) for r in rows}
-    assert counts["RoPE"] == 2 and counts["vLLM"] == 2 and counts["SuperCLUE-Open"] == 1
+    declared = yaml.safe_load((ROOT / "data/topics.yml").read_text(encoding="utf-8"))
+    # a topic of data/topics.yml counts every episode naming it by any spelling, each once
+    expected = {t["name"]: episodes_naming([t["name"], *t["aliases"]]) for t in declared}
+    expected["SuperCLUE-Open"] = episodes_naming(["SuperCLUE-Open"])  # a topic nobody declared
+    assert any(expected[t["name"]] > episodes_naming([t["name"]]) for t in declared)  # aliases add episodes somewhere
+    assert {name: counts.get(name) for name in expected} == expected
 
 
 def test_every_person_in_the_seed_has_a_page_listing_what_they_did(site):
@@ -150,8 +186,13 @@ def test_calendar_is_valid_icalendar_with_upcoming_sessions(site):
     now = dt.datetime.now(dt.timezone.utc)
     starts = [e.decoded("DTSTART") for e in events]
     assert all(s > now - dt.timedelta(hours=2) for s in starts)
-    shanghai = [s.astimezone(dt.timezone(dt.timedelta(hours=8))) for s in starts]
-    assert all(s.weekday() == 5 and (s.hour, s.minute) == (21, 0) for s in shanghai)
+    # each session at the time of the series.yml slot in force on its day
+    schedule = yaml.safe_load((ROOT / "series.yml").read_text(encoding="utf-8"))["schedule"]
+    slots = sorted(schedule["slots"], key=lambda s: s["since"])
+    zone = ZoneInfo(schedule["timezone"])
+    for start in (s.astimezone(zone) for s in starts):
+        slot = [s for s in slots if s["since"] <= start.date()][-1]
+        assert (WEEKDAYS[start.weekday()], f"{start:%H:%M}") == (slot["weekday"], slot["time"]), start
     assert len({str(e["UID"]) for e in events}) == len(events)
 
 

@@ -14,7 +14,8 @@ import feedparser
 import icalendar
 import lxml.etree
 import pytest
-from conftest import build, make_project
+import yaml
+from conftest import ROOT, build, make_project
 
 from talkbase import feeds
 from talkbase.project import Layout, load_project
@@ -113,4 +114,8 @@ def test_the_calendar_gives_back_every_text_in_folded_lines(built, slipped):
         assert str(event["UID"]) == f"{day:%Y%m%d}@openllm-talk.example.org"
     regular = [e for e in cal.walk("VEVENT") if str(e["SUMMARY"]) == NAME]
     assert len(regular) >= 7 and all("节假日顺延" in str(e["DESCRIPTION"]) for e in regular)
-    assert all(e.decoded("DTSTART").astimezone(SHANGHAI).time() == dt.time(21) for e in regular)
+    # a regular session starts at the time of the series.yml slot in force on its day
+    slots = sorted(yaml.safe_load((ROOT / "series.yml").read_text(encoding="utf-8"))["schedule"]["slots"],
+                   key=lambda s: s["since"])
+    for start in (e.decoded("DTSTART").astimezone(SHANGHAI) for e in regular):
+        assert f"{start:%H:%M}" == [s for s in slots if s["since"] <= start.date()][-1]["time"], start

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, make_project
+from conftest import ROOT, early_project, make_project
 
 from talkbase.publish import BuildFailed, PublishFailed, placeholder_address, publish
 
@@ -34,11 +34,12 @@ def published(remote: Path) -> str:
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory) -> tuple[Path, Path, str]:
-    """A committed project checkout, a bare `origin`, and the commit id of a first publish."""
+    """A committed project checkout, a bare `origin`, and the commit id of a first publish. The checkout holds
+    the early episodes 000-003, so the tests below add 004 and 005 as the next episodes."""
     root = tmp_path_factory.mktemp("publish")
     remote = root / "origin.git"
     git(root, "init", "-q", "--bare", str(remote))
-    project = make_project(root / "project")
+    project = early_project(root / "project")
     git(project, "init", "-q", "-b", "main")
     git(project, "add", "-A")
     git(project, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "sources")

@@ -2,7 +2,8 @@
 
 Fixture tree `shapes`: episode 010 puts every Markdown block (paragraphs, a list, a code block, a table,
 a block quote, display math) into an item summary, a point, an answer, a nested answer and a discussion
-body, and uses every per-episode text; special-rlhf is an undated 番外 02 placed after 010.
+body, and uses every per-episode text; special-rlhf is an undated 番外 02 placed after 010 (and so before the
+bundled episode numbered next after 010).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from urllib.parse import unquote
 
 import lxml.html
 import pytest
-from conftest import build, make_project
+import yaml
+from conftest import ROOT, build, make_project, tracked
 
 BLOCKS = ["p", "ul", "div[contains(@class, 'highlight')]", "table", "blockquote", "*[local-name()='math']"]
 
@@ -96,11 +98,16 @@ def test_a_special_keeps_its_ordinal_and_crew_and_an_undated_one_its_place(site)
     assert "番外 02" in doc.findtext(".//title")
     hosts = doc.xpath('//li[strong[normalize-space(.)="主持人"]]')
     assert len(hosts) == 1 and "suc16" in hosts[0].text_content()
+    # the bundled episode numbered next after 010, if any, follows the special
+    numbers = [yaml.safe_load((ROOT / rel).read_text(encoding="utf-8")).get("number") for rel in tracked("talks")
+               if rel.endswith(".yaml")]
+    later = sorted(n for n in numbers if n is not None and n > 10)
+    following = [f"{later[0]:03d}"] if later else []
     archive = [a.get("href") for a in parse(site, "talks/index.html").xpath("//article//table//a")]
-    order = [h for h in archive if h.rstrip("/").rsplit("/", 1)[-1] in ("000", "003", "010", "special-rlhf")]
-    assert [h.rstrip("/").rsplit("/", 1)[-1] for h in order] == ["special-rlhf", "010", "003", "000"]  # newest first
+    order = [h for h in archive if h.rstrip("/").rsplit("/", 1)[-1] in ("000", "003", "010", "special-rlhf", *following)]
+    assert [h.rstrip("/").rsplit("/", 1)[-1] for h in order] == [*following, "special-rlhf", "010", "003", "000"]  # newest first
     pager = doc.xpath('//nav[contains(@class, "tb-pager")]//a')
-    assert [a.get("href").rstrip("/").rsplit("/", 1)[-1] for a in pager] == ["010"]
+    assert [a.get("href").rstrip("/").rsplit("/", 1)[-1] for a in pager] == ["010", *following]
 
 
 def test_past_episodes_show_their_article_and_video_links(site):

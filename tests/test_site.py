@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from conftest import ROOT, SEED, build
+from conftest import ROOT, SEED, build, tracked
 
 from talkbase import cache
 from talkbase.publish import BuildFailed
@@ -90,18 +90,26 @@ def test_past_episodes_generated_from_archive(site):
     assert 'id="past"' not in page(site, "talks/000/index.html")
 
 
+WEEKDAYS = {"monday": "周一", "tuesday": "周二", "wednesday": "周三", "thursday": "周四", "friday": "周五",
+            "saturday": "周六", "sunday": "周日"}
+
+
 def test_home_page_shows_latest_episode_and_next_session(site):
     body = page(site, "index.html")
-    assert 'href="talks/003/"' in body
-    tz = ZoneInfo("Asia/Shanghai")
+    talks = [yaml.safe_load((ROOT / rel).read_text(encoding="utf-8")) for rel in tracked("talks") if rel.endswith(".yaml")]
+    latest = max(t["number"] for t in talks if t.get("number") is not None)  # episodes are ordered by number
+    assert f'href="talks/{latest:03d}/"' in body
+    schedule = yaml.safe_load((ROOT / "series.yml").read_text(encoding="utf-8"))["schedule"]
+    tz = ZoneInfo(schedule["timezone"])
     now = dt.datetime.now(tz)
-    days = (5 - now.weekday()) % 7  # Saturday
-    start = dt.datetime.combine(now.date() + dt.timedelta(days=days), dt.time(21, 0), tz)
+    slot = max((s for s in schedule["slots"] if s["since"] <= now.date()), key=lambda s: s["since"])  # in force today
+    days = (list(WEEKDAYS).index(slot["weekday"]) - now.weekday()) % 7
+    start = dt.datetime.combine(now.date() + dt.timedelta(days=days), dt.time.fromisoformat(slot["time"]), tz)
     if start <= now:
         start += dt.timedelta(days=7)
-    # the build ran moments ago: allow for a Saturday 21:00 falling between build and check
-    assert any(f"{s:%Y-%m-%d}" in body for s in (start, start - dt.timedelta(days=7)))
-    assert "每周六 21:00" in body
+    # the build ran moments ago: allow for a session falling between build and check
+    assert any(f"{s:%Y-%m-%d}" in body and f'data-next="{s.isoformat()}"' in body for s in (start, start - dt.timedelta(days=7)))
+    assert f"每{WEEKDAYS[slot['weekday']]} {slot['time']}" in body and schedule["note"] in body
 
 
 def test_archive_lists_every_episode_by_year(site):

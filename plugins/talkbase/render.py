@@ -35,6 +35,8 @@ from talkbase.schema import Episode, LinkRef, Series, Weekday
 if TYPE_CHECKING:  # the notebook library is only needed where frozen demos are read (generate.py)
     from talkbase.demos import RenderedDemo
 
+_MD_LINK = re.compile(r"(?<!!)\[([^\]]*)\]\([^)]*\)")  # a link, not an image: an image may stand in a link
+_URL = re.compile(r"<?(https?://[^\s<>]+)>?")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _HALVES = re.compile(r"\\ud[89ab][0-9a-f]{2}\\ud[c-f][0-9a-f]{2}")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'._-]*")
@@ -47,6 +49,17 @@ def inline(text: str | None) -> str:
     heading would take it for a closing mark, and the topic C# would be titled C."""
     line = " ".join(shield(text).split())
     return line[:-1] + "\\#" if line.endswith("#") and not line.endswith("\\#") else line
+
+
+def link_label(text: str | None) -> str:
+    """Contributor Markdown to stand inside a link's `[...]` (a card, a pager, a listed entry): a link in there
+    would nest, leaving the outer one empty, so a link shows its text and a web address shows as code."""
+    line = inline(text)
+    if "](" in line:
+        line = _MD_LINK.sub(r"\1", line)
+    if "://" in line and "`" not in line:
+        line = _URL.sub(lambda m: f"`{m.group(1)}`", line)
+    return line
 
 
 def front_matter(text: str) -> str:
@@ -188,8 +201,8 @@ class Renderer:
             auto_reload=False,  # a Renderer lives for one render; checking every template's time cost 2 stats a page
         )
         self.files = assets.Files(project)  # the images and files the texts link; generate.py copies them into docs/
-        self.env.filters.update(md=self._linking(shield), inline=self._linking(inline), meta=front_matter,
-                                offset=format_offset, fence=fence)
+        self.env.filters.update(md=self._linking(shield), inline=self._linking(inline), label=self._linking(link_label),
+                                meta=front_matter, offset=format_offset, fence=fence)
         self.env.globals.update(labels=self.labels, series=self.series, section_ids=SECTION_IDS)
         self._cards: dict[int, dict[str, Any]] = {}
 

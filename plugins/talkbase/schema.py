@@ -147,6 +147,14 @@ Url = Annotated[str, AfterValidator(_check_url), Field(json_schema_extra={"forma
 # Every text a page shows goes through Markdown (titles and tags too), so every text gets the same checks.
 Markdown = Annotated[str, AfterValidator(_check_markdown)]
 HHMM = Annotated[str, AfterValidator(_check_hhmm)]
+def _not_a_number(value: object) -> object:
+    if isinstance(value, (int, float)):  # pydantic would read it as seconds since 1970
+        raise ValueError(f"expected a date as YYYY-MM-DD, found {value!r} (a number)")
+    return value
+
+
+# A date as YAML writes it (2023-07-08), or the same in quotes; never a number
+Day = Annotated[dt.date, BeforeValidator(_not_a_number)]
 # an id names its page, people/<id>.md, so it cannot be a reserved name (index) or too long
 PersonId = Annotated[str, Field(pattern=PERSON_ID.pattern, description="A person id from data/people.yml"),
                      AfterValidator(slugs.checked)]
@@ -353,7 +361,7 @@ class Episode(Strict):
     ordinal: Annotated[int, Field(ge=0, le=999, strict=True)] | None = Field(
         None, description="A special's own count, shown as 番外 02")
     title: Markdown | None = None
-    date: dt.date | None = Field(None, description="Leave out only when the date is unknown")
+    date: Day | None = Field(None, description="Leave out only when the date is unknown")
     date_text: Markdown | None = Field(None, description='When the exact date is unknown: "2023 年 6 月", "2023 年底"')
     after: Slug | None = Field(None, description="A special's place in the archive: the page id of the episode it "
                                                  "follows (003, special-rlhf); needed when it has no date")
@@ -411,7 +419,7 @@ Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "satur
 class Slot(Strict):
     """A regular meeting time, valid from `since` until the next slot starts."""
 
-    since: dt.date
+    since: Day
     weekday: Weekday
     time: HHMM
     duration_minutes: Annotated[int, Field(gt=0)] = 90
