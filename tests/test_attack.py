@@ -22,6 +22,7 @@ import lxml.html
 import nbformat
 import pytest
 import yaml
+from playwright.sync_api import expect
 from browser_kit import SiteServer, browser, chromium, site_pages  # noqa: F401 - fixtures
 from click.testing import CliRunner
 from conftest import build, make_project
@@ -156,6 +157,20 @@ def hostile_project(dest: Path) -> tuple[Path, Filler]:
     return project, filler
 
 
+# Every attribute in the live DOM that runs code: a handler, a script URL, a frame's own document
+HANDLERS_JS = """() => {
+    const found = [];
+    for (const el of document.querySelectorAll('*')) {
+        for (const a of el.attributes) {
+            const v = a.value.replace(/[\\u0000-\\u0020]/g, '').toLowerCase();
+            if (a.name.startsWith('on') || v.startsWith('javascript:') || a.name === 'srcdoc')
+                found.push(el.tagName + ' ' + a.name + '=' + a.value);
+        }
+    }
+    return found;
+}"""
+
+
 def hostile_notebook(folder: Path, filler: Filler) -> None:
     """A notebook and its freeze whose cells, outputs and run record all carry payloads."""
     text = lambda where: filler.fill({"type": "string"}, {}, where)  # noqa: E731 - the next payload
@@ -216,20 +231,26 @@ def test_no_payload_runs_or_calls_out_in_chromium(attacked, browser):
         for page_url in pages:
             page.goto(server.url(page_url), wait_until="load")
             page.wait_for_timeout(50)  # handlers such as onload and animations fire right after load
-            handlers += [(page_url, h) for h in page.evaluate("""() => {
-                const found = [];
-                for (const el of document.querySelectorAll('*')) {
-                    for (const a of el.attributes) {
-                        const v = a.value.replace(/[\\u0000-\\u0020]/g, '').toLowerCase();
-                        if (a.name.startsWith('on') || v.startsWith('javascript:') || a.name === 'srcdoc')
-                            found.push(el.tagName + ' ' + a.name + '=' + a.value);
-                    }
-                }
-                return found;
-            }""")]
+            handlers += [(page_url, h) for h in page.evaluate(HANDLERS_JS)]
+        # the search results show titles and text from the index: search for words the payloads carry
+        page_url = "search"
+        page.goto(server.url("talks/900/"), wait_until="load")
+        box = page.locator(".md-search__input")
+        box.click()
+        searched = 0
+        for query in ("本周新闻", "alert", "onerror", "script", "img"):
+            box.fill("")
+            box.press_sequentially(query)
+            box.press("End")
+            # the theme says 正在初始化 until its index is built, then how many results it found
+            expect(page.locator(".md-search-result__meta")).not_to_contain_text("初始化", timeout=20_000)
+            page.wait_for_timeout(300)
+            searched += page.locator(".md-search-result__item").count()
+            handlers += [("search", h) for h in page.evaluate(HANDLERS_JS)]
     finally:
         context.close()
         server.close()
+    assert searched > 0, "the searches found nothing to show"
     assert not dialogs, f"script ran: {dialogs[:5]}"
     assert not foreign, f"requests to other hosts: {foreign[:5]}"
     assert not handlers, f"event handlers or script URLs in the DOM: {handlers[:5]}"
