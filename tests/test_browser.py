@@ -23,7 +23,6 @@ from browser_kit import ChromiumMissing, SiteServer, browser, chromium, find_chr
 from conftest import ROOT, build, make_project
 
 try:
-    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import Page, expect
 except ImportError:  # checked by the `chromium` fixture, which says what to install
     pass

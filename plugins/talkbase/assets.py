@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from talkbase.load import Problem, ProblemsFound
 from talkbase.mathml import CODE_SPAN
-from talkbase.schema import _INLINE_LINK, markdown_texts  # [label](target "title"), as schema.py reads it
+from talkbase.schema import markdown_texts
 
 if TYPE_CHECKING:
     from talkbase.project import Layout, Project
@@ -38,6 +38,8 @@ SITE = "site"  # MkDocs' site_dir, where `talkbase build` writes
 # host rather than in the repository, where every version stays for good (GitHub refuses files over 100 MB).
 LARGE_IMAGE, LARGE_FILE = 1 << 20, 10 << 20
 
+# A whole inline link or image, [label](target "title"), as Markdown makes an <a href> or <img src> of it
+_INLINE_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|//")  # a scheme, or another host
 _NOT_LOCAL = r"(?![A-Za-z][A-Za-z0-9+.-]*:|//|[#?)<>\s])"
 # Where some text may link a file: an inline target or a reference definition with no scheme, more than an anchor.

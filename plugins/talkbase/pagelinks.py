@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 from talkbase import assets, slugs
 from talkbase.load import Document, Problem, ProblemsFound, key_path, read_document
 from talkbase.schema import markdown_texts
-from talkbase.write import MANIFEST, _read_manifest
+from talkbase.write import MANIFEST, read_manifest
 
 if TYPE_CHECKING:
     from talkbase.project import Project
@@ -99,7 +99,7 @@ def _site_files(project: Project) -> set[str]:
     renderer = Renderer(project, SiteOptions())
     docs = project.layout.docs
     written = {job.path for job in renderer.jobs()} | {"calendar.ics", "feed.xml"}
-    earlier = {f for f in _read_manifest(docs / MANIFEST) if not f.startswith(f"{DEMOS}/")}
+    earlier = {f for f in read_manifest(docs / MANIFEST) if not f.startswith(f"{DEMOS}/")}
     kept = {p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()} if docs.is_dir() else set()
     return written | {f for f in kept - earlier if not any(part.startswith(".") for part in f.split("/"))}
 

@@ -192,12 +192,11 @@ def cross_check(project: Project) -> list[Problem]:
         if why := slugs.refusal(slug):  # a number always makes a page name; a long special id may not
             line, col = src.doc.marks.get(("special",), (1, 1))
             problems.append(Problem(src.display, line, col, f"special: talks/{slug}/ cannot be a page: {why}"))
-    slugs_known = {src.episode.slug for src in project.sources}
-    for src in project.sources:
-        if src.episode.after is not None and src.episode.after not in slugs_known:
+    for src in project.sources:  # `seen` holds every page id now
+        if src.episode.after is not None and src.episode.after not in seen:
             line, col = src.doc.marks.get(("after",), (1, 1))
             problems.append(Problem(src.display, line, col, f"after: no episode has the page id {src.episode.after!r}"
-                                    f"{suggest(src.episode.after, sorted(slugs_known))}"))
+                                    f"{suggest(src.episode.after, sorted(seen))}"))
     dated = sorted((s for s in project.sources if s.episode.number is not None and s.episode.date), key=lambda s: s.episode.number)
     for before, after in zip(dated, dated[1:]):
         if after.episode.date < before.episode.date:

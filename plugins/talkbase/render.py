@@ -350,15 +350,15 @@ class Renderer:
         page = slugs.page("talks", e.slug)
         sources = self.project.sources
         video = None
-        if e.video and e.video.url is None:  # announced, not out yet: its note stands in for the link
-            video = Record(title=e.video.title or self.title_of(e), jump=None, embed=None, start=0, note=e.video.note)
-        elif e.video:
-            start = e.video.start or bilibili_start(e.video.url)
-            kind = classify(e.video.url)
-            jump = e.video.url if bilibili_start(e.video.url) or not start else \
-                f"{e.video.url}{'&' if '?' in e.video.url else '?'}t={start}"
-            embed = (f"https://player.bilibili.com/player.html?bvid={kind.key}&autoplay=0&t={start}"
-                     if kind.kind == "bilibili" else None)
+        if e.video:
+            start, jump, embed = 0, None, None  # announced, not out yet: its note stands in for the link
+            if e.video.url:
+                start = e.video.start or bilibili_start(e.video.url)
+                kind = classify(e.video.url)
+                jump = e.video.url if bilibili_start(e.video.url) or not start else \
+                    f"{e.video.url}{'&' if '?' in e.video.url else '?'}t={start}"
+                embed = (f"https://player.bilibili.com/player.html?bvid={kind.key}&autoplay=0&t={start}"
+                         if kind.kind == "bilibili" else None)
             video = Record(title=e.video.title or self.title_of(e), jump=jump, embed=embed, start=start, note=e.video.note)
         edit_url = None
         if self.series.repo_url:

@@ -30,8 +30,6 @@ SAFE_SCHEMES = ("http://", "https://")
 # Markdown link targets inside free text: [label](target) and [ref]: target
 _MD_LINK_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)|^\s*\[[^\]]+\]:\s*<?(\S+)", re.M)
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
-# A whole inline link or image, [label](target "title"), as Markdown makes an <a href> or <img src> of it
-_INLINE_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
 # attr_list syntax ({: key=value}) that would set an event handler or a link target on the element
 _ATTR_LIST = re.compile(r"\{:?[^{}\n]*?(?<![\w-])(on[a-z]+|href|src|srcdoc|action|formaction|xlink:href)\s*=[^{}\n]*\}", re.I)
 _LANGUAGE = re.compile(r"^[A-Za-z0-9_+#.-]+$")
@@ -468,15 +466,6 @@ class TopicAliases(Strict):
 
     name: str
     aliases: Many[str]
-
-
-def site_links(text: str) -> list[str]:
-    """The targets of the links and images in Markdown text that point inside the site: no scheme, more than an
-    anchor (the links MkDocs looks up among the site's files)."""
-    if "](" not in text:
-        return []
-    prose = CODE_SPAN.sub("", text) if "`" in text or "~~~" in text else text
-    return [t for t in _INLINE_LINK.findall(prose) if not _SCHEME.match(t) and not t.startswith(("#", "?"))]
 
 
 def markdown_texts(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, str]]:

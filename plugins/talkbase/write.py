@@ -93,7 +93,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _read_manifest(path: Path) -> dict[str, list[str]]:
+def read_manifest(path: Path) -> dict[str, list[str]]:
     """Each generated file and the digests that are talkbase's: one, or two while a run is changing it."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -113,7 +113,7 @@ def _save_manifest(path: Path, owned: dict[str, list[str]]) -> None:
 def write_tree(docs: Path, files: dict[str, str | bytes]) -> WriteReport:
     """Make docs/ hold exactly `files` among generated paths; check every conflict before touching anything."""
     manifest_path = docs / MANIFEST
-    owned = _read_manifest(manifest_path)
+    owned = read_manifest(manifest_path)
     encoded = {rel: (data.encode("utf-8") if isinstance(data, str) else data) for rel, data in files.items()}
     report = WriteReport(digests={rel: _digest(data) for rel, data in sorted(encoded.items())})
     new = report.digests
