@@ -291,7 +291,7 @@ def people_yaml() -> str:
 
 def tracked_files() -> list[str]:
     out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split("\n")
-    keep = ("mkdocs.yml", "series.yml", "data/", "templates/", "docs/", "images/")  # images/: what series.yml shows
+    keep = ("mkdocs.yml", "series.yml", "data/", "templates/", "docs/", "images/", "overrides/")  # images/: what series.yml shows
     return [f for f in out if f and f.startswith(keep)]
 
 

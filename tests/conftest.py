@@ -29,7 +29,7 @@ def tracked(path: str) -> list[str]:
 def make_project(dest: Path, scenario: str | None = None) -> Path:
     """Copy the project's sources into `dest`, then lay fixture tree `tests/fixtures/<scenario>` over it."""
     for rel in ["mkdocs.yml", "series.yml", *tracked("data"), *tracked("talks"), *tracked("templates"),
-                *tracked("docs"), *tracked("notebooks"), *tracked("images")]:
+                *tracked("docs"), *tracked("notebooks"), *tracked("images"), *tracked("overrides")]:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, target)
