@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from conftest import FIXTURES, build, make_project
 
 from talkbase.cli import cli
-from talkbase.publish import mkdocs_config
+from talkbase.settings import mkdocs_config
 
 BESIDE = FIXTURES / "images"
 QR = "  ![微信群二维码](images/wechat-qr.png)\n\n"  # series.yml's join text, above its list of groups

@@ -17,7 +17,8 @@ import yaml
 from browser_kit import SiteServer
 from click.testing import CliRunner
 
-from talkbase.linkcheck import LinkResult, check_urls, links, page_of, site_links
+from talkbase.cli import cli
+from talkbase.linkcheck import LinkResult, check_urls, page_of, site_links
 
 HOST = "site.invalid"  # the built site, as if served at the root of this host
 REFERENCES = {"a": "href", "area": "href", "link": "href", "img": "src", "script": "src", "iframe": "src",
@@ -150,20 +151,20 @@ def _listing(output: str) -> dict[str, list[str]]:
 
 
 def test_links_command_lists_the_external_links_of_a_built_site(site):
-    result = CliRunner().invoke(links, ["--site-dir", str(site)])
+    result = CliRunner().invoke(cli, ["links", "--site-dir", str(site)])
     assert result.exit_code == 0, result.output
     listed = _listing(result.stdout)
     assert listed[ARXIV] == ["/papers/", "/talks/003/"]
     assert listed == site_links(site)
     assert f"{len(listed)} external link(s) on" in result.stderr
 
-    as_json = CliRunner().invoke(links, ["--site-dir", str(site), "--json"])
+    as_json = CliRunner().invoke(cli, ["links", "--site-dir", str(site), "--json"])
     assert as_json.exit_code == 0
     assert json.loads(as_json.stdout)[ARXIV] == ["/papers/", "/talks/003/"]
 
 
 def test_links_command_lists_the_links_written_in_the_episodes(project):
-    result = CliRunner().invoke(links, ["--episodes"], obj={"config": str(project / "mkdocs.yml")})
+    result = CliRunner().invoke(cli, ["--config", str(project / "mkdocs.yml"), "links", "--episodes"])
     assert result.exit_code == 0, result.output
     listed = _listing(result.stdout)
     assert listed[ARXIV] == ["/talks/003/"]
@@ -178,13 +179,13 @@ def test_links_command_lists_the_links_written_in_the_episodes(project):
 
 def test_links_command_explains_what_is_missing(tmp_path):
     runner = CliRunner()
-    no_site = runner.invoke(links, ["--site-dir", str(tmp_path / "nothing")])
+    no_site = runner.invoke(cli, ["links", "--site-dir", str(tmp_path / "nothing")])
     assert no_site.exit_code == 2
     assert "run talkbase build first" in no_site.stderr
-    no_config = runner.invoke(links, ["--episodes"], obj={"config": str(tmp_path / "mkdocs.yml")})
+    no_config = runner.invoke(cli, ["--config", str(tmp_path / "mkdocs.yml"), "links", "--episodes"])
     assert no_config.exit_code == 2
     assert "no mkdocs.yml" in no_config.stderr
-    both = runner.invoke(links, ["--episodes", "--site-dir", str(tmp_path)])
+    both = runner.invoke(cli, ["links", "--episodes", "--site-dir", str(tmp_path)])
     assert both.exit_code == 2
 
 
@@ -211,7 +212,7 @@ def test_online_check_reports_what_fails(local_web, tmp_path):
     (site / "talks/003").mkdir(parents=True)
     (site / "index.html").write_text(f'<a href="{ok}">ok</a>', encoding="utf-8")
     (site / "talks/003/index.html").write_text(f'<a href="{missing}">gone</a> <a href="{ok}">ok</a>', encoding="utf-8")
-    result = CliRunner().invoke(links, ["--site-dir", str(site), "--online", "--timeout", "5"])
+    result = CliRunner().invoke(cli, ["links", "--site-dir", str(site), "--online", "--timeout", "5"])
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [f"FAIL {missing} — HTTP 404 File not found", "    /talks/003/"]
     assert "1 of 2 external link(s) failed" in result.stderr

@@ -251,7 +251,7 @@ def test_without_plugin_options_the_layout_is_the_plugins_default(project, tmp_p
     options.load_dict({})
     assert options.validate() == ([], [])
     assert options.layout(tmp_path, "site-docs") == Layout.at(tmp_path, docs="site-docs")
-    check = ("import sys; from pathlib import Path; from talkbase.cli import _layout; from talkbase.publish import layout_from; "
+    check = ("import sys; from pathlib import Path; from talkbase.cli import _layout; from talkbase.settings import layout_from; "
              "layout = layout_from(Path('mkdocs.yml').resolve()); "
              "print(layout.talks.name, 'mkdocs.config.config_options' in sys.modules)")
     ran = subprocess.run([sys.executable, "-c", check], cwd=project, capture_output=True, text=True, timeout=60)

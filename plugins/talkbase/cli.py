@@ -13,17 +13,17 @@ import logging
 import os
 import socket
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
 from talkbase import pagelinks, slugs
-from talkbase.linkcheck import links
 from talkbase.load import Problem, ProblemsFound, parse_yaml, validate_document
 from talkbase.project import Layout, Project, collector_paused, episode_files, load_project, yaml_files
-from talkbase.publish import (BuildFailed, PublishFailed, build_site, layout_from, mkdocs_config, placeholder_address,
-                              publish)
+from talkbase.publish import BuildFailed, PublishFailed, build_site, placeholder_address, publish
+from talkbase.settings import ConfigError, layout_from, mkdocs_config
 from talkbase.schema import SLUG, Episode, json_schemas
 from talkbase.write import ConflictError, atomic_write
 
@@ -59,7 +59,7 @@ def _config_file(ctx: click.Context) -> Path:
 def _layout(ctx: click.Context) -> Layout:
     try:
         return layout_from(_config_file(ctx))
-    except BuildFailed as err:
+    except ConfigError as err:
         _fail(f"talkbase: {err}", 2)
     except Exception as err:  # mkdocs reports a broken mkdocs.yml through several error types
         _fail(f"talkbase: cannot read {ctx.obj['config']}: {err}", 2)
@@ -382,7 +382,59 @@ def demos_status(ctx: click.Context) -> None:
         sys.exit(1)
 
 
-cli.add_command(links)
+@cli.command(short_help="List (or check) the external links of the site.")
+@click.option("--site-dir", "-d", type=click.Path(path_type=Path),
+              help="Built site to read (default: site_dir of mkdocs.yml).")
+@click.option("--episodes", is_flag=True, help="List the links written in talks/*.yaml instead of a built site.")
+@click.option("--online", is_flag=True, help="Request every link (HEAD, else GET) and report those that fail.")
+@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds to wait for each server with --online.")
+@click.option("--json", "as_json", is_flag=True, help="Write JSON instead of text.")
+@click.pass_context
+def links(ctx: click.Context, site_dir: Path | None, episodes: bool, online: bool, timeout: float,
+          as_json: bool) -> None:
+    """List every external link of the built site (or of the episodes) with the pages that use it.
+
+    Offline by default. With --online each link is requested and the failures are listed;
+    the exit status is then 1 when any link failed.
+    """
+    from talkbase import linkcheck
+
+    if episodes and site_dir:
+        raise click.UsageError("--episodes reads talks/*.yaml; it takes no --site-dir")
+    own = None
+    if episodes:
+        try:
+            found = linkcheck.episode_links(load_project(_layout(ctx)))
+        except ProblemsFound as err:
+            _fail(f"talkbase links: the episodes have problems (talkbase validate lists them):\n{err}")
+    else:
+        if site_dir is None:
+            cfg = mkdocs_config(_config_file(ctx))
+            site_dir, own = Path(cfg.site_dir), cfg.site_url
+        if not (site_dir / "index.html").is_file():
+            _fail(f"talkbase links: no built site in {site_dir}; run talkbase build first", 2)
+        found = linkcheck.site_links(site_dir, own)
+    pages = len({p for ps in found.values() for p in ps})
+    if not online:
+        if as_json:
+            click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        elif found:
+            click.echo(linkcheck.format_listing(found))
+        click.echo(f"{len(found)} external link(s) on {pages} page(s)", err=True)
+        return
+    results = linkcheck.check_urls(found, timeout=timeout)
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        click.echo(json.dumps([{**asdict(r), "pages": found[r.url]} for r in failed], ensure_ascii=False, indent=2))
+    else:
+        for r in failed:
+            click.echo(f"FAIL {r.url} — {r.error}")
+            for page in found[r.url]:
+                click.echo(f"    {page}")
+    click.echo(f"{len(failed)} of {len(results)} external link(s) failed", err=True)
+    if failed:
+        sys.exit(1)
 
 
 def main() -> None:

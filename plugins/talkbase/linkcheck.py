@@ -1,4 +1,4 @@
-"""`talkbase links`: every external link of the built site (or of the episode files) and the pages that use it.
+"""What `talkbase links` finds and checks: every external link of the built site (or of the episode files) and the pages that use it.
 
 Listing is offline: it reads the HTML of a built site, or the episodes in talks/. `--online` then requests
 each link (HEAD, then GET where a server refuses HEAD) with a short timeout and reports the ones that fail.
@@ -6,17 +6,16 @@ each link (HEAD, then GET where a server refuses HEAD) with a short timeout and 
 
 from __future__ import annotations
 
-import json
 import re
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from urllib.parse import quote, urlsplit
 
-import click
+if TYPE_CHECKING:
+    from talkbase.project import Project
 
 # Where an HTML page refers to another resource, by tag.
 _URL_ATTRIBUTES = {"a": "href", "area": "href", "link": "href", "iframe": "src", "img": "src", "script": "src",
@@ -95,12 +94,8 @@ def urls_in_text(text: str) -> list[str]:
     return [m.group(0).rstrip(_TRAILING) for m in _URL_IN_TEXT.finditer(text)]
 
 
-def episode_links(config_file: Path) -> dict[str, list[str]]:
-    """Every URL written in the episodes of the project of `config_file`, with the episode pages that show it."""
-    from talkbase.project import load_project
-    from talkbase.publish import layout_from
-
-    project = load_project(layout_from(config_file))
+def episode_links(project: Project) -> dict[str, list[str]]:
+    """Every URL written in the episodes of a loaded project, with the episode pages that show it."""
 
     def pairs() -> Iterator[tuple[str, str]]:
         for src in project.sources:
@@ -161,81 +156,3 @@ def format_listing(found: dict[str, list[str]]) -> str:
         lines.append(url)
         lines += [f"    {page}" for page in pages]
     return "\n".join(lines)
-
-
-def _config_path(ctx: click.Context) -> Path:
-    root = ctx.find_root().obj
-    return Path(root["config"] if isinstance(root, dict) and root.get("config") else "mkdocs.yml").resolve()
-
-
-def _stop(ctx: click.Context, message: str, code: int) -> None:
-    click.echo(message, err=True)
-    ctx.exit(code)
-
-
-@click.command(short_help="List (or check) the external links of the site.")
-@click.option("--site-dir", "-d", type=click.Path(path_type=Path),
-              help="Built site to read (default: site_dir of mkdocs.yml).")
-@click.option("--episodes", is_flag=True, help="List the links written in talks/*.yaml instead of a built site.")
-@click.option("--online", is_flag=True, help="Request every link (HEAD, else GET) and report those that fail.")
-@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="Seconds to wait for each server with --online.")
-@click.option("--json", "as_json", is_flag=True, help="Write JSON instead of text.")
-@click.pass_context
-def links(ctx: click.Context, site_dir: Path | None, episodes: bool, online: bool, timeout: float,
-          as_json: bool) -> None:
-    """List every external link of the built site (or of the episodes) with the pages that use it.
-
-    Offline by default. With --online each link is requested and the failures are listed;
-    the exit status is then 1 when any link failed.
-    """
-    if episodes and site_dir:
-        raise click.UsageError("--episodes reads talks/*.yaml; it takes no --site-dir")
-    if episodes or site_dir is None:
-        config_file = _config_path(ctx)
-        if not config_file.is_file():
-            _stop(ctx, f"talkbase links: no {config_file.name} in {config_file.parent}; run it from the project "
-                       "folder, pass --config, or name a built site with --site-dir", 2)
-    own = None
-    if episodes:
-        from talkbase.load import ProblemsFound
-
-        try:
-            found = episode_links(config_file)
-        except ProblemsFound as err:
-            _stop(ctx, f"talkbase links: the episodes have problems (talkbase validate lists them):\n{err}", 1)
-    else:
-        if site_dir is None:
-            from talkbase.publish import mkdocs_config
-
-            cfg = mkdocs_config(config_file)
-            site_dir, own = Path(cfg.site_dir), cfg.site_url
-        if not (site_dir / "index.html").is_file():
-            _stop(ctx, f"talkbase links: no built site in {site_dir}; run talkbase build first", 2)
-        found = site_links(site_dir, own)
-    pages = len({p for ps in found.values() for p in ps})
-
-    if not online:
-        if as_json:
-            click.echo(json.dumps(found, ensure_ascii=False, indent=2))
-        elif found:
-            click.echo(format_listing(found))
-        click.echo(f"{len(found)} external link(s) on {pages} page(s)", err=True)
-        return
-
-    results = check_urls(found, timeout=timeout)
-    failed = [r for r in results if not r.ok]
-    if as_json:
-        click.echo(json.dumps([{**asdict(r), "pages": found[r.url]} for r in failed], ensure_ascii=False, indent=2))
-    else:
-        for r in failed:
-            click.echo(f"FAIL {r.url} — {r.error}")
-            for page in found[r.url]:
-                click.echo(f"    {page}")
-    click.echo(f"{len(failed)} of {len(results)} external link(s) failed", err=True)
-    if failed:
-        ctx.exit(1)
-
-
-if __name__ == "__main__":  # python -m talkbase.linkcheck
-    sys.exit(links())
