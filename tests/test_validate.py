@@ -80,7 +80,7 @@ EXPECTED = {
     "unknown.yaml": ["3:1: unknown key 'titel' at the top level; did you mean 'title'? (expected one of: number, special, "
                      "ordinal, title, date, date_text, after, time, summary, crew, video, article, news, "
                      "recommendations, classics, practice, free_talk, references, plans_note, plans, notes, sections, "
-                     "roles, privacy, requirements, join, notices, body)",
+                     "roles, privacy, requirements, join, notices, body, image)",
                      "5:3: unknown key 'hosst' in crew; did you mean 'hosts'? "
                      "(expected one of: hosts, editors, section_owners, contributors, note, hosts_note, editors_note, "
                      "section_owners_note)",

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from talkbase.project import Layout, Project
 
 IMAGES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif"})
+PREVIEWS = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp"})  # what link previews (Open Graph) show
 PUBLISHED = IMAGES | {".pdf"}
 PAGES = frozenset({"", ".md", ".html", ".htm"})  # what names a page or a folder: pagelinks.py checks those links
 SITE = "site"  # MkDocs' site_dir, where `talkbase build` writes
@@ -144,6 +145,18 @@ def locate(layout: Layout, folder: str, target: str) -> str | None:
     return path
 
 
+def preview(layout: Layout, folder: str, image: str) -> str:
+    """`locate` for the preview image of a page (`image:` of an episode or of series.yml): a picture that link
+    previews show; ValueError saying why not."""
+    suffix = posixpath.splitext(image.split("?", 1)[0].split("#", 1)[0])[1].lower()
+    if suffix not in PREVIEWS:
+        raise ValueError(f"expected a PNG, JPEG, GIF or WebP picture for link previews, found {image!r}")
+    path = locate(layout, folder, image)
+    if path is None:
+        raise ValueError(f"expected a picture for link previews, found {image!r}")
+    return path
+
+
 def too_large(layout: Layout, path: str) -> str | None:
     """Why the file at `path` in the project is worth a warning for its size, or None."""
     size = (layout.root / path).stat().st_size
@@ -164,6 +177,15 @@ class Files:
         self.episodes = layout.rel(layout.talks)  # where every episode page's text is written
         self.series = posixpath.dirname(layout.rel(layout.series))
         self.paths: set[str] = set()
+        self.previews: dict[str, str] = {}  # the preview picture of each episode page id ("" for the series')
+        for folder, key, image in [(self.series, "", project.series.image),
+                                   *((posixpath.dirname(s.display), s.episode.slug, s.episode.image) for s in project.sources)]:
+            try:
+                if image is not None:
+                    self.previews[key] = preview(layout, folder, image)
+            except ValueError:  # what validation reports
+                continue
+        self.paths.update(self.previews.values())
         for src in project.sources:
             if mentions(src.doc.text):
                 folder = posixpath.dirname(src.display)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from talkbase import feeds
+from talkbase import feeds, history
 from talkbase.demos import Notebook, RenderedDemo, render_freeze
 from talkbase.project import Layout, Project, collector_paused, load_project
 from talkbase.render import Renderer, SiteOptions
@@ -29,34 +29,43 @@ def frozen_demos(project: Project, warnings: list[str]) -> tuple[dict[str, Rende
     demos: dict[str, RenderedDemo | None] = {}
     files: dict[str, bytes] = {}
     for src in project.sources:
-        ref = src.episode.practice.notebook if src.episode.practice else None
-        if not ref or ref in demos:
-            continue
-        path = project.layout.root / ref
-        notebook = Notebook.at(path, project.layout.notebooks)
-        demo = render_freeze(notebook, f"{DEMOS}/{path.stem}")
-        demos[ref] = demo
-        if demo is None:
-            warnings.append(f"{ref} has never been run, so {src.display} shows no outputs; "
-                            f"run: talkbase demos run {path.stem}")
-        else:
-            files.update(demo.files)
-            if demo.state == "stale":
-                warnings.append(f"{ref} changed since its outputs were frozen; refresh them with: "
-                                f"talkbase demos run {path.stem}")
+        for ref in src.episode.practice.notebooks if src.episode.practice else []:
+            if ref in demos:
+                continue
+            path = project.layout.root / ref
+            notebook = Notebook.at(path, project.layout.notebooks)
+            demo = render_freeze(notebook, f"{DEMOS}/{path.stem}")
+            demos[ref] = demo
+            if demo is None:
+                warnings.append(f"{ref} has never been run, so {src.display} shows no outputs; "
+                                f"run: talkbase demos run {path.stem}")
+            else:
+                files.update(demo.files)
+                if demo.state == "stale":
+                    warnings.append(f"{ref} changed since its outputs were frozen; refresh them with: "
+                                    f"talkbase demos run {path.stem}")
     return demos, files
 
 
 def render_all(project: Project, options: SiteOptions, warnings: list[str] | None = None) -> dict[str, str | bytes]:
     """Every generated file under docs/, by relative path, with the files the texts link (read again each time, so
     that an edited image reaches the site); problems worth a warning go to `warnings`."""
-    demos, files = frozen_demos(project, warnings if warnings is not None else [])
+    warnings = warnings if warnings is not None else []
+    demos, files = frozen_demos(project, warnings)
+    changed = history.last_changed(project.layout.root, [src.display for src in project.sources])
     with collector_paused():
-        renderer = Renderer(project, options, demos)
+        renderer = Renderer(project, options, demos, changed)
         files.update(renderer.pages())
         files["calendar.ics"] = feeds.calendar(renderer, options.site_url)
+        for src in project.sources:
+            if chapters := renderer.chapters(src):
+                paths = renderer.chapter_files(src.episode)
+                files[paths["vtt"]] = feeds.webvtt(renderer, chapters, src.episode.video.length)
+                files[paths["txt"]] = feeds.chapter_lines(renderer, chapters)
         if options.site_url:  # a feed needs absolute links
-            files["feed.xml"] = feeds.atom(renderer, options.site_url)
+            for feed in feeds.feeds(renderer):
+                files[feed.atom] = feeds.atom(renderer, feed, options.site_url)
+                files[feed.json] = feeds.json_feed(renderer, feed, options.site_url)
     return renderer.files.contents() | files  # a generated file keeps its place over a linked one of its name
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 _ARXIV = re.compile(r"^/(?:abs|pdf|html)/((?:\d{4}\.\d{4,5})|(?:[a-z-]+(?:\.[A-Z]{2})?/\d{7}))(?:v\d+)?(?:\.pdf)?/?$")
 _BVID = re.compile(r"/video/(BV[0-9A-Za-z]{10})")
@@ -51,3 +51,11 @@ def bilibili_start(url: str) -> int:
         return int(float(values[0])) if values else 0
     except ValueError:
         return 0
+
+
+def at_moment(url: str, seconds: int) -> str:
+    """`url` set to start playing at `seconds`: its `t=` replaced or added, the rest of the query kept as written.
+    bilibili and YouTube both read `t` as seconds; other players ignore what they do not know."""
+    parts = urlsplit(url)
+    kept = [p for p in parts.query.split("&") if p and p.split("=", 1)[0] != "t"]
+    return urlunsplit(parts._replace(query="&".join([*kept, f"t={seconds}"])))

@@ -38,6 +38,11 @@ class Entry:
         return node.title if isinstance(node, Item) else node.question if isinstance(node, Question) else node.topic
 
     @property
+    def at(self) -> int | None:
+        """When in the video it was discussed (seconds), if the notes say."""
+        return self.node.at
+
+    @property
     def tags(self) -> list[str]:
         return list(self.node.tags)
 

@@ -31,7 +31,7 @@ def problems(project: Project) -> list[Problem]:
     """Every link to a missing page or file and every image without alt text in the text of valid episodes and
     of series.yml. A target that names a file beside the text is that file (assets.py); one that does not is
     looked up from each page that shows the text, as MkDocs will."""
-    found: list[Problem] = []
+    found = _previews(project)
     files: set[str] | None = None  # the site's files, once a link needs them
     for display, doc, folder, loc, text, pages in _texts(project):
         where = (display, *doc.marks.get(loc, (1, 1)))
@@ -51,6 +51,25 @@ def problems(project: Project) -> list[Problem]:
                 page, reason = missing[0]
                 also = f" from {page}, which shows this text too" if len(pages) > 1 else ""
                 found.append(Problem(*where, f"{key_path(loc)}: {reason}{also}"))
+    return found
+
+
+def _previews(project: Project) -> list[Problem]:
+    """A preview picture (`image:`) that is missing or cannot be one."""
+    found = []
+    images = [(s.display, s.doc, s.episode.image) for s in project.sources if s.episode.image is not None]
+    if project.series.image is not None:
+        try:
+            display, series = read_document(project.layout.series, project.layout.root)
+        except ProblemsFound:  # changed since it was loaded: the next run reports it
+            display = None
+        if display is not None:
+            images.append((display, series, project.series.image))
+    for display, doc, image in images:
+        try:
+            assets.preview(project.layout, posixpath.dirname(display), image)
+        except ValueError as err:
+            found.append(Problem(display, *doc.marks.get(("image",), (1, 1)), f"image: {err}"))
     return found
 
 
@@ -98,7 +117,7 @@ def _site_files(project: Project) -> set[str]:
 
     renderer = Renderer(project, SiteOptions())
     docs = project.layout.docs
-    written = {job.path for job in renderer.jobs()} | {"calendar.ics", "feed.xml"}
+    written = {job.path for job in renderer.jobs()} | {"calendar.ics", "feed.xml", "feed.json"}
     earlier = {f for f in read_manifest(docs / MANIFEST) if not f.startswith(f"{DEMOS}/")}
     kept = {p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()} if docs.is_dir() else set()
     return written | {f for f in kept - earlier if not any(part.startswith(".") for part in f.split("/"))}

@@ -18,7 +18,7 @@ from talkbase.forked import each
 from talkbase.load import (Document, Problem, ProblemsFound, explain, file_stamp, key_path, load_model, parse_yaml,
                            read_document, read_version, suggest, validate_document)
 from talkbase.outline import Outline, outline
-from talkbase.schema import PERSON_ID, Episode, Person, Series, TopicAliases
+from talkbase.schema import PERSON_ID, Episode, Person, Series, TopicAliases, format_offset, moments
 
 PERSON_KEYS = {"hosts", "editors", "section_owners", "contributors", "by"}
 
@@ -169,7 +169,8 @@ def _person_hint(pid: str, people: dict[str, Person]) -> str:
 
 
 def cross_check(project: Project) -> list[Problem]:
-    """Rules that need more than one file: people, duplicates, dates against numbers, notebooks."""
+    """Rules that need more than one file or more than one key: people, duplicates, dates against numbers,
+    moments against the video's length, notebooks."""
     problems: list[Problem] = []
     layout = project.layout
     if project.people:
@@ -204,17 +205,29 @@ def cross_check(project: Project) -> list[Problem]:
             problems.append(Problem(after.display, line, col,
                                     f"date {after.episode.date} of episode {after.episode.number} is before the date "
                                     f"{before.episode.date} of episode {before.episode.number} ({before.display})"))
+    for src in project.sources:
+        video = src.episode.video
+        if video is None or video.length is not None:  # what a moment can be checked against
+            for loc, at in moments(src.episode):
+                line, col = src.doc.marks.get(loc, (1, 1))
+                if video is None:
+                    problems.append(Problem(src.display, line, col, f"{key_path(loc)}: a moment in the video, but the "
+                                            f"episode has none; add its 'video' (url, or a note while it is not out)"))
+                elif video.length is not None and at > video.length:
+                    problems.append(Problem(src.display, line, col, f"{key_path(loc)}: {format_offset(at)} is past the "
+                                            f"end of the video, which runs {format_offset(video.length)} (video.length)"))
     notebooks: set[Path] = set()  # each notebook's files are read once, however many episodes show it
     for src in project.sources:
         practice = src.episode.practice
-        if practice and practice.notebook:
-            target = (layout.root / practice.notebook).resolve()
-            line, col = src.doc.marks.get(("practice", "notebook"), (1, 1))
+        for i, ref in enumerate(practice.notebooks if practice else []):
+            loc = ("practice", "notebook") + (() if isinstance(practice.notebook, str) else (i,))
+            target = (layout.root / ref).resolve()
+            line, col = src.doc.marks.get(loc, (1, 1))
             folder = layout.rel(layout.notebooks)
             if not target.is_relative_to(layout.notebooks):
-                problems.append(Problem(src.display, line, col, f"practice.notebook: expected a path inside {folder}/, found {practice.notebook!r}"))
+                problems.append(Problem(src.display, line, col, f"{key_path(loc)}: expected a path inside {folder}/, found {ref!r}"))
             elif not target.is_file():
-                problems.append(Problem(src.display, line, col, f"practice.notebook: no such file {practice.notebook!r}; expected a notebook in {folder}/"))
+                problems.append(Problem(src.display, line, col, f"{key_path(loc)}: no such file {ref!r}; expected a notebook in {folder}/"))
             elif target not in notebooks:  # the build reads it and its freeze: one that is not JSON is reported here
                 notebooks.add(target)
                 problems += Notebook.at(target, layout.notebooks, layout.root).problems()

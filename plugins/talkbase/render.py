@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Callable, get_args
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -30,7 +31,7 @@ from talkbase.outline import SECTION_IDS
 from talkbase.rawtext import shield
 from talkbase.load import Problem, ProblemsFound
 from talkbase.project import Project, Source
-from talkbase.schema import Episode, LinkRef, Series, Weekday
+from talkbase.schema import Episode, LinkRef, Series, Weekday, format_offset
 
 if TYPE_CHECKING:  # the notebook library is only needed where frozen demos are read (generate.py)
     from talkbase.demos import RenderedDemo
@@ -60,6 +61,14 @@ def link_label(text: str | None) -> str:
     if "://" in line and "`" not in line:
         line = _URL.sub(lambda m: f"`{m.group(1)}`", line)
     return line
+
+
+def plain(text: str) -> str:
+    """Contributor Markdown as plain text on one line, for what is not a page (feeds, previews, chapter lists):
+    a link shows its text, an autolink its address."""
+    line = " ".join(text.split())
+    line = _MD_LINK.sub(r"\1", line) if "](" in line else line
+    return _URL.sub(r"\1", line) if "://" in line else line
 
 
 def front_matter(text: str) -> str:
@@ -163,11 +172,6 @@ def _link_markdown(url: str, label: str | None) -> str:
     return f"{text} <small class=\"tb-kind tb-{kind.kind}\">{kind.label}</small>" if kind.kind != "web" else text
 
 
-def format_offset(seconds: int) -> str:
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
 @dataclass
 class SiteOptions:
     """What the renderer needs to know beyond the project itself."""
@@ -179,8 +183,10 @@ class SiteOptions:
 class Renderer:
     """Renders every page of the site from one loaded project."""
 
-    def __init__(self, project: Project, options: SiteOptions, demos: dict[str, RenderedDemo | None] | None = None):
+    def __init__(self, project: Project, options: SiteOptions, demos: dict[str, RenderedDemo | None] | None = None,
+                 changed: dict[str, dt.datetime] | None = None):
         self.project = project
+        self.changed = changed or {}  # when each episode file last changed (history.py), by its path
         self.knowledge = index.build(project)
         self.demos = demos or {}
         self.series: Series = project.series
@@ -349,32 +355,81 @@ class Renderer:
         e = src.episode
         page = slugs.page("talks", e.slug)
         sources = self.project.sources
-        video = None
+        video, chapters, moments = None, [], {}
         if e.video:
             start, jump, embed = 0, None, None  # announced, not out yet: its note stands in for the link
             if e.video.url:
                 start = e.video.start or bilibili_start(e.video.url)
                 kind = classify(e.video.url)
-                jump = e.video.url if bilibili_start(e.video.url) or not start else \
-                    f"{e.video.url}{'&' if '?' in e.video.url else '?'}t={start}"
+                jump = at_moment(e.video.url, start) if start else e.video.url
                 embed = (f"https://player.bilibili.com/player.html?bvid={kind.key}&autoplay=0&t={start}"
                          if kind.kind == "bilibili" else None)
-            video = Record(title=e.video.title or self.title_of(e), jump=jump, embed=embed, start=start, note=e.video.note)
+                chapters = [Record(c, time=format_offset(c["at"]), href=at_moment(e.video.url, c["at"]))
+                            for c in self.chapters(src)]
+                moments = {c.anchor: c for c in chapters if c.anchor != "record"}
+            video = Record(title=e.video.title or self.title_of(e), jump=jump, embed=embed, start=start, note=e.video.note,
+                           files={kind: self.href(page, path) for kind, path in self.chapter_files(e).items()}
+                           if chapters else {})
         edit_url = None
         if self.series.repo_url:
             edit_url = f"{self.series.repo_url.rstrip('/')}/edit/{self.series.edit_branch}/{src.display}"
         return self.render(
             "episode.md.j2", page,
             ep=e, src=src, title=self.title_of(e), summary=self.summary_of(e), outline=src.outline,
-            start=self.date_of(e), video=video, edit_url=edit_url, roles=e.roles,
+            preview=self.preview("article", e),
+            start=self.date_of(e), changed=self._changed(src), video=video, chapters=chapters, moments=moments, edit_url=edit_url, roles=e.roles,
             own_sections={key: [s for s in e.sections if s.after == key] for key in {s.after for s in e.sections}},
             minutes=reading_minutes(_strings(e.model_dump(mode="json"))),
             previous=self.episode_card(sources[index - 1], page) if index > 0 else None,
             next=self.episode_card(sources[index + 1], page) if index + 1 < len(sources) else None,
             past=[self.episode_card(s, page) for s in reversed(sources[max(0, index - PAST_LIMIT):index])],
             archive=self.href(page, "talks/index.md") if index > PAST_LIMIT else None,
-            demo=self.demo_markdown(e.practice.notebook, page) if e.practice and e.practice.notebook else "",
+            demo="\n\n".join(self.demo_markdown(ref, page) for ref in e.practice.notebooks) if e.practice else "",
         )
+
+    def _changed(self, src: Source) -> str:
+        """The day the episode's file last changed, in the series' time zone; "" when the history does not say."""
+        when = self.changed.get(src.display)
+        return f"{when.astimezone(self.tz):%Y-%m-%d}" if when else ""
+
+    def chapters(self, src: Source) -> list[dict[str, Any]]:
+        """The moments of an episode's video in time order: where the talk starts (its `video.start`, at the
+        record section), then each entry and section with an `at`; each with its time, title and anchor."""
+        e = src.episode
+        if e.video is None or e.video.url is None:
+            return []
+        start = e.video.start or bilibili_start(e.video.url)
+        found = [{"at": start, "title": self.labels["chapter_start"], "anchor": "record"}] if start else []
+        found += [{"at": entry.at, "title": entry.title, "anchor": entry.anchor}
+                  for entry in src.outline.entries() if entry.at is not None]
+        found += [{"at": section.at, "title": section.title, "anchor": section.id} for section in e.sections
+                  if section.at is not None]
+        return sorted(found, key=lambda c: c["at"])
+
+    @staticmethod
+    def feed_files(folder: str, name: str) -> tuple[str, str]:
+        """Where the feeds of a topic's or person's page go in docs/, beside it: Atom, and JSON Feed."""
+        return slugs.page(folder, name, ".xml"), slugs.page(folder, name, ".json")
+
+    @staticmethod
+    def chapter_files(e: Episode) -> dict[str, str]:
+        """Where an episode's chapter files go in docs/: WebVTT chapters, and the `mm:ss title` list."""
+        return {"vtt": slugs.page("talks", e.slug, ".chapters.vtt"), "txt": slugs.page("talks", e.slug, ".chapters.txt")}
+
+    def preview(self, kind: str, episode: Episode | None = None, description: str = "",
+                feed: tuple[str, str, str] | None = None) -> Record:
+        """What a link preview shows of a page (Open Graph, Twitter cards; overrides/partials/talkbase-head.html):
+        its kind, when an episode took place, its picture (the episode's own or the series'), and the feed that
+        follows it: (title, folder, name) of a topic's or person's. Paths are under docs/, quoted for a URL."""
+        image = (self.files.previews.get(episode.slug) if episode else None) or self.files.previews.get("")
+        start = self.start_of(episode) if episode else None
+        follow = None
+        if feed and self.options.site_url:  # feeds are written only with an address for their links
+            title, folder, name = feed
+            atom, json_feed = self.feed_files(folder, name)
+            follow = Record(title=title, atom=atom, json=json_feed)
+        return Record(type=kind, published=start.isoformat() if start else "", description=description,
+                      image=quote(image) if image else "", feed=follow)
 
     def demo_markdown(self, notebook: str, page: str) -> str:
         """The frozen run of a notebook, laid out by notebook.md.j2 (empty if it never ran)."""
@@ -393,7 +448,7 @@ class Renderer:
         page = "index.md"
         latest = self.episode_card(self.newest_first[0], page) if self.project.sources else None
         upcoming = self.next_session()
-        return self.render("home.md.j2", page, latest=latest, schedule=self.schedule_line(), feed=bool(self.options.site_url),
+        return self.render("home.md.j2", page, latest=latest, preview=self.preview("website"), schedule=self.schedule_line(), feed=bool(self.options.site_url),
                            next_session=self.when(upcoming), next_iso=upcoming.isoformat())
 
     def archive_page(self) -> str:
@@ -413,10 +468,12 @@ class Renderer:
             years[(self.labels["undated"], "undated")] = waiting
         return self.render("archive.md.j2", page, years=years)
 
+    def ref_title(self, ref: index.Ref) -> str:
+        """What a listed place is called: its title; a section (本周经典, 本周实践) has none, its heading names it."""
+        return ref.title or (self.labels[ref.role] if ref.role in SECTION_IDS else "")
+
     def ref(self, ref: index.Ref, page: str) -> Record:
-        # a section (本周经典, 本周实践) has no title of its own: its heading names it
-        title = ref.title or (self.labels[ref.role] if ref.role in SECTION_IDS else "")
-        return Record(href=self.href(page, ref.target), title=title, role=ref.role,
+        return Record(href=self.href(page, ref.target), title=self.ref_title(ref), role=ref.role,
                       episode=self.episode_card(ref.source, page))
 
     def knowledge_pages(self) -> list[Job]:
@@ -441,13 +498,24 @@ class Renderer:
     def topic_page(self, t: index.Topic) -> str:
         page = slugs.page("topics", t.slug)
         return self.render("topic.md.j2", page, name=t.name, episodes=[self.episode_card(s, page) for s in t.episodes],
-                           refs=[self.ref(r, page) for r in t.refs])
+                           refs=[self.ref(r, page) for r in t.refs],
+                           preview=self.preview("website", description=self._latest(t.refs, t.episodes),
+                                                feed=(f"{self.series.name} · {t.name}", "topics", t.slug)))
 
     def person_page(self, p: index.PersonRecord) -> str:
         page, info = slugs.page("people", p.pid), self.project.people.get(p.pid)
-        return self.render("person.md.j2", page, name=self.person_name(p.pid), pid=p.pid,
+        name = self.person_name(p.pid)
+        return self.render("person.md.j2", page, name=name, pid=p.pid,
                            aliases=info.aliases if info else [], links=info.links if info else [],
-                           refs=[self.ref(r, page) for r in p.refs])
+                           refs=[self.ref(r, page) for r in p.refs],
+                           preview=self.preview("profile", description=self._latest(p.refs, []),
+                                                feed=(f"{self.series.name} · {name}", "people", p.pid)))
+
+    def _latest(self, refs: list[index.Ref], episodes: list[Source]) -> str:
+        """A topic's or person's page described by its newest places (up to five): the entries, else the episodes."""
+        sep = "；" if self.series.language == "zh" else "; "
+        named = [plain(t) for r in refs if (t := self.ref_title(r))] or [self.title_of(s.episode) for s in episodes]
+        return sep.join(dict.fromkeys(named[:5]))
 
     def episode_jobs(self) -> list[Job]:
         sources = self.project.sources
@@ -455,7 +523,7 @@ class Renderer:
         for i, src in enumerate(sources):
             shown = sources[max(0, i - PAST_LIMIT):i + 2]  # the page itself, its neighbours and the past list
             inputs = None if src.episode.practice and src.episode.practice.notebook else \
-                _inputs((min(i, PAST_LIMIT + 1), src.display), shown, [])  # a notebook's frozen run: not tracked here
+                _inputs((min(i, PAST_LIMIT + 1), src.display, self._changed(src)), shown, [])  # a notebook's frozen run: not tracked here
             # src.display: the page links to its file for edits, and a renamed file keeps its text's digest
             jobs.append(Job(slugs.page("talks", src.episode.slug), inputs, partial(self.episode_page, i)))
         return jobs

@@ -127,14 +127,32 @@ def _check_hhmm(value: str) -> str:
     return value
 
 
+_CLOCK = re.compile(r"(\d+):([0-5]\d)|(\d+):([0-5]\d):([0-5]\d)")
+
+
 def _seconds(value: object) -> object:
-    """Accept a start offset as seconds or as "MM:SS" / "H:MM:SS", the way video players show it."""
-    if isinstance(value, str) and re.fullmatch(r"\d+(:\d{1,2}){1,2}", value):
-        total = 0
-        for part in value.split(":"):
-            total = total * 60 + int(part)
-        return total
-    return value
+    """Accept a moment in the video as seconds or as "MM:SS" / "H:MM:SS", the way video players show it; any other
+    text is refused here, so the message says what a time looks like."""
+    if not isinstance(value, str):
+        return value
+    clock = _CLOCK.fullmatch(value.strip())
+    if clock is None:
+        raise ValueError(f'expected a time in the video as seconds, "MM:SS" or "H:MM:SS", found {value!r}')
+    minutes, seconds, hours = (clock[1], clock[2], "0") if clock[1] else (clock[4], clock[5], clock[3])
+    return (int(hours) * 60 + int(minutes)) * 60 + int(seconds)
+
+
+def format_offset(seconds: int) -> str:
+    """A moment as players show it, and as `_seconds` reads it back: 10:10, 1:02:15."""
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+# A moment in the talk video: seconds from its beginning, written as seconds or as a player shows it
+Moment = Annotated[int, BeforeValidator(_seconds, json_schema_input_type=int | str),
+                   Field(ge=0, description='Seconds, or "MM:SS" / "H:MM:SS", from the beginning of the video')]
+# Where in the video an entry was discussed: its moment link, its place in the chapter list and chapter files
+At = Annotated[Moment | None, Field(description='When in the video this was discussed: seconds, "MM:SS" or "H:MM:SS"')]
 
 
 def _link(value: object) -> object:
@@ -157,6 +175,9 @@ Day = Annotated[dt.date, BeforeValidator(_not_a_number)]
 PersonId = Annotated[str, Field(pattern=PERSON_ID.pattern, description="A person id from data/people.yml"),
                      AfterValidator(slugs.checked)]
 Slug = Annotated[str, Field(pattern=SLUG.pattern)]
+# A picture for link previews (WeChat, Telegram, X), served by the site: a file beside the text, as an image link names it
+Picture = Annotated[str | None, Field(description="An image for link previews, relative to this file, e.g. "
+                                                  "images/003-cover.png (PNG, JPEG, GIF or WebP)")]
 T = TypeVar("T")
 # A list that may be left out. A factory, not `= []`: pydantic deep-copies a mutable default for every
 # model it makes, some forty times per episode; the JSON Schema still shows the default.
@@ -194,6 +215,7 @@ class Item(Strict):
     source: Url | None = Field(None, description="Where the item was taken from; shown as from-<url>")
     by: PersonId | None = Field(None, description="Who contributed the item")
     tags: Many[Markdown]
+    at: At = None
 
 
 class NewsNotes(Strict):
@@ -269,7 +291,13 @@ class Practice(Strict):
     code: Many[CodeBlock]
     links: Many[LinkRef]
     tags: Many[Markdown]
-    notebook: str | None = Field(None, description="A notebook under notebooks/, e.g. notebooks/ntk_rope.ipynb")
+    notebook: str | list[str] | None = Field(None, description="A notebook under notebooks/, e.g. notebooks/ntk_rope.ipynb, "
+                                                               "or a list of them, shown in that order")
+
+    @property
+    def notebooks(self) -> list[str]:
+        """The notebooks shown, in order, whether one path or a list was given."""
+        return [self.notebook] if isinstance(self.notebook, str) else list(self.notebook or [])
 
 
 class Answer(Strict):
@@ -284,6 +312,7 @@ class Question(Strict):
     by: PersonId | None = None
     answers: Many[Answer]
     tags: Many[Markdown]
+    at: At = None
 
 
 class Discussion(Strict):
@@ -292,6 +321,7 @@ class Discussion(Strict):
     links: Many[LinkRef]
     by: PersonId | None = None
     tags: Many[Markdown]
+    at: At = None
 
 
 class FreeTalk(Strict):
@@ -316,13 +346,15 @@ class Video(Strict):
     url: Url | None = None
     note: Markdown | None = Field(None, description='Shown instead of a link while the video is not out, e.g. "后续放出"')
     title: Markdown | None = None
-    start: Annotated[int, BeforeValidator(_seconds, json_schema_input_type=int | str),
-                     Field(ge=0, description='Seconds, or "MM:SS"')] = 0
+    start: Annotated[Moment, Field(description="Where the talk begins in the video (精准空降)")] = 0
+    length: Annotated[Moment | None, Field(description="How long the video runs; moments past it are refused")] = None
 
     @model_validator(mode="after")
     def _link_or_note(self) -> Video:
         if self.url is None and self.note is None:
             raise ValueError("a video needs its 'url', or a 'note' (e.g. 后续放出) while it is not out")
+        if self.length is not None and self.start >= self.length:
+            raise ValueError(f"the talk cannot start at {self.start} s of a video of {self.length} s (its 'length')")
         return self
 
 
@@ -345,6 +377,7 @@ class Section(Strict):
     body: Markdown | None = None
     after: Literal["record", "notice", "news", "recommendations", "classics", "practice", "free_talk",
                    "references", "plans", "notes"] = Field("notes", description="The section it follows")
+    at: At = None
 
 
 class Episode(Strict):
@@ -386,6 +419,7 @@ class Episode(Strict):
     join: Markdown | None = Field(None, description="This episode's own join/sponsor text (加入/赞助我们)")
     notices: Annotated[Many[Markdown], Field(description="Notices of this episode, shown with the series' own")]
     body: Markdown | None = Field(None, description="The article text of a special episode")
+    image: Picture = None
 
     @model_validator(mode="after")
     def _numbered_or_special(self) -> Episode:
@@ -451,6 +485,7 @@ class Series(Strict):
     join: Markdown | None = None
     sections: SectionText = SectionText()
     schedule: Schedule
+    image: Picture = None
     repo_url: Url | None = Field(None, description="Repository URL; enables 'edit this episode' links")
     edit_branch: Annotated[str, AfterValidator(_check_branch), Field(json_schema_extra={"pattern": _BRANCH.pattern})] = "main"
 
@@ -479,6 +514,17 @@ def markdown_texts(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, s
                 yield from markdown_texts(item, at)
             elif name in texts and isinstance(item, str):
                 yield at, item
+
+
+def moments(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, int]]:
+    """Every `at` of a model and the ones inside it (entries, sections), with its key path."""
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if name == "at" and value is not None:
+            yield loc + (name,), value
+        for i, item in enumerate(value) if isinstance(value, list) else [(None, value)]:
+            if isinstance(item, BaseModel):
+                yield from moments(item, loc + ((name,) if i is None else (name, i)))
 
 
 @lru_cache(maxsize=None)

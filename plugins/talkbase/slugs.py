@@ -43,10 +43,11 @@ def checked(name: str) -> str:
 
 
 @lru_cache(maxsize=1 << 14)  # every link to a person, topic or episode asks
-def page(folder: str, name: str) -> str:
-    """The docs/ path of the page `name` in `folder` (`people/suc16.md`). Ids are checked where they are
-    written and `index.topic_slug` makes only names that pass, so a refusal here is a bug, not bad input."""
-    return f"{folder}/{checked(name)}.md"
+def page(folder: str, name: str, suffix: str = ".md") -> str:
+    """The docs/ path of the page `name` in `folder` (`people/suc16.md`), or of a file of its own beside it
+    (`talks/003.chapters.vtt`, `topics/rope.xml`). Ids are checked where they are written and
+    `index.topic_slug` makes only names that pass, so a refusal here is a bug, not bad input."""
+    return f"{folder}/{checked(name)}{suffix}"
 
 
 def _spell(char: str) -> str:
