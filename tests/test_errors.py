@@ -43,7 +43,7 @@ def problems(result: subprocess.CompletedProcess) -> list[str]:
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "internal error" not in output and "Traceback" not in output, output
-    return result.stdout.splitlines()
+    return [line for line in result.stdout.splitlines() if re.match(r"\S+:\d+:\d+: ", line)]  # not `demos status`' others
 
 
 def line_of(path: Path, text: str) -> int:
