@@ -11,6 +11,7 @@ its live DOM, and ask no host but the site (the embedded video player is the one
 from __future__ import annotations
 
 import base64
+import gzip
 import itertools
 import json
 from pathlib import Path
@@ -81,7 +82,8 @@ PAYLOADS = [
 # Values for fields the schema constrains (a pattern, a format or a rule), as hostile as the rule admits
 URL = "https://example.com/a?b=1&c=%22%3E%3Cscript%3Ealert(1)%3C/script%3E#x&quot;onmouseover=alert(1)"
 CONSTRAINED = {"time": "21:00", "language": "python", "timezone": "Asia/Shanghai", "weekday": "saturday",
-               "edit_branch": "main", "since": "2023-06-10", "date": "2023-07-15", "special": "attack"}
+               "edit_branch": "main", "since": "2023-06-10", "date": "2023-07-15", "special": "attack",
+               "image": "images/attack.png"}  # a preview picture beside the episode and beside series.yml
 PERSON = "mallory"
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
@@ -113,7 +115,7 @@ class Filler:
         if "enum" in schema:
             return schema["enum"][0]
         if kind == "integer":
-            return 610 if key == "start" else 90 if key == "duration_minutes" else 1
+            return {"start": 610, "length": 7200, "at": 3600, "duration_minutes": 90}.get(key, 1)
         if kind == "boolean":
             return False
         if schema.get("format") == "uri" or key in ("url", "link", "source", "article", "repo_url", "template_link"):
@@ -149,6 +151,9 @@ def hostile_project(dest: Path) -> tuple[Path, Filler]:
     series["schedule"]["slots"][0].update(since="2023-06-10", weekday="saturday")
     episode["practice"]["notebook"] = "notebooks/attack.ipynb"
     hostile_notebook(project / "notebooks", filler)
+    for folder in (project / "talks" / "images", project / "images"):
+        folder.mkdir(exist_ok=True)
+        (folder / "attack.png").write_bytes(PNG)
     people = {PERSON: filler.model(Person, "people.mallory")}
     topics = [filler.model(TopicAliases, "topics[1]")]
     for name, data in (("talks/900.yaml", episode), ("talks/special-attack.yaml", special), ("series.yml", series),
@@ -276,5 +281,10 @@ def test_feed_calendar_and_search_index_parse(attacked):
         (site.parent / "series.yml").read_text(encoding="utf-8"))["name"]
     calendar = icalendar.Calendar.from_ical((site / "calendar.ics").read_bytes())
     assert calendar.walk("VEVENT")
-    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
-    assert any(doc["location"].startswith("talks/900/") for doc in index["docs"])
+    records = [r for part in sorted((site / "search" / "talkbase").glob("r*.bin"))
+               for r in json.loads(gzip.decompress(part.read_bytes()))]  # [url, title, page, text] (search.py)
+    assert any(url.startswith("talks/900/") for url, *_ in records)
+    for atom in [*(site / "topics").glob("*.xml"), *(site / "people").glob("*.xml")]:  # the feeds that follow them
+        assert lxml.etree.parse(str(atom)).getroot().tag == "{http://www.w3.org/2005/Atom}feed"
+        json.loads(atom.with_suffix(".json").read_text(encoding="utf-8"))
+    assert (site / "feed.json").is_file()

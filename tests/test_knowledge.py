@@ -1,4 +1,4 @@
-"""Topics, people, papers, feed, calendar and search: checked on a real build and with real parsers."""
+"""Topics, people, papers, feed and calendar: checked on a real build and with real parsers (search: test_search.py)."""
 
 from __future__ import annotations
 
@@ -205,44 +205,6 @@ def test_future_dated_episode_joins_the_calendar(project):
     assert len(planned) == 1
     assert str(planned[0]["URL"]).endswith("/talks/900/")
     assert planned[0].decoded("DTSTART").astimezone(dt.timezone(dt.timedelta(hours=8))).hour == 20
-
-
-def search_tokens(site: Path, prefix: str) -> set[str]:
-    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
-    separator = re.compile(index["config"]["separator"])
-    tokens = set()
-    for entry in index["docs"]:
-        if entry["location"].startswith(prefix):
-            tokens |= {t.lower() for t in separator.split(entry["title"] + " " + re.sub(r"<[^>]+>", " ", entry["text"])) if t}
-    return tokens
-
-
-def test_listing_pages_are_found_by_name_without_repeating_the_entries_they_list(site):
-    """Topic, person and paper pages list places on episode pages. Indexed again, every entry came up two or three
-    times in the results, and the lists made 31 % of the search index that every reader downloads (1000 episodes)."""
-    docs = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))["docs"]
-    listing = [d for d in docs if re.match(r"(topics|people)/[^/]+/|papers/", d["location"])]
-    topics = {p.parent.name for p in (site / "topics").glob("*/index.html")}
-    assert len(topics) > 10
-    assert {unquote(d["location"].split("/")[1]) for d in listing if d["location"].startswith("topics/")} == topics
-    assert all(d["text"] == "" for d in listing if d["location"].startswith("topics/"))  # the name, nothing else
-    assert any(d["title"].startswith("arXiv:") and "arxiv.org" in d["text"] for d in listing)
-    assert not [d for d in listing if "OpenLLM Talk" in d["text"]]  # no list of the episodes that mention it
-    assert all("OpenLLM Talk 003" in doc(site, page).text_content() for page in ("people/xianyu/index.html", "papers/index.html"))
-
-
-@pytest.mark.parametrize("term", ["位置编码", "量化", "显存", "RoPE", "vllm", "LongNet"])
-def test_search_index_holds_domain_terms_for_003(site, term):
-    tokens = search_tokens(site, "talks/003/")
-    if term.lower() in tokens:
-        return
-    words = [w.lower() for w in jieba.cut(term) if w.strip()]
-    assert len(words) > 1 and all(w in tokens for w in words), f"{term!r} is not searchable: split into {words}"
-
-
-def test_domain_words_are_not_split_by_segmentation(site):
-    tokens = search_tokens(site, "talks/003/")
-    assert {"位置编码", "longnet", "rope", "vllm"} <= tokens
 
 
 def test_reading_time_counts_chinese_by_characters():

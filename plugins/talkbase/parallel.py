@@ -1,15 +1,13 @@
-"""Use a second core for the two slow steps of a large build: Markdown to HTML, and search indexing.
+"""Use a second core for the slow step of a large build: Markdown to HTML.
 
-MkDocs goes through the pages one at a time, twice: first converting each page's Markdown, then
-rendering each page with the theme, which is when the search plugin indexes it. Right before each
+MkDocs goes through the pages one at a time, converting each page's Markdown. Right before that
 pass a forked helper takes pages from the end of the list while MkDocs works from the start; they
 meet in the middle, whichever is faster doing more. The helper runs exactly the code MkDocs would
-run (`Page.read_source` and `Page.render`; the search plugin's own indexing) on an inherited copy
-of the build. MkDocs still runs every plugin event itself, in its own order: a helper's result is
-used only when the page's input (the Markdown after every `on_page_markdown`; the HTML, URL and
-title at indexing time) is the one the helper worked from, and otherwise MkDocs does the work
-itself. Messages the helper logged are logged again when its result is used, so `--strict`
-counts them as before. The built site is the same byte for byte (tested).
+run (`Page.read_source` and `Page.render`) on an inherited copy of the build. MkDocs still runs
+every plugin event itself, in its own order: a helper's result is used only when the page's input
+(the Markdown after every `on_page_markdown`) is the one the helper worked from, and otherwise
+MkDocs does the work itself. Messages the helper logged are logged again when its result is used,
+so `--strict` counts them as before. The built site is the same byte for byte (tested).
 """
 
 from __future__ import annotations
@@ -20,6 +18,24 @@ from mkdocs.structure.pages import Page
 
 from talkbase.cache import digest
 from talkbase.forked import Helper
+
+
+# Plugins whose part in a build a helper's conversion leaves as it is: they keep no state from converting a page
+# (their module, as `type(plugin).__module__` names it). Any other plugin may, as mkdocs-autorefs does: it records
+# each converted page's anchors in its own memory, which a helper's copy would keep to itself.
+KNOWN_PLUGINS = frozenset({"talkbase.plugin", "material.plugins.search.plugin", "mkdocs.contrib.search"})
+
+
+def unknown(config: Any) -> str | None:
+    """What in this build a helper could not convert pages beside, or None: a plugin talkbase does not know, or a
+    Markdown extension given as an object (a plugin's, shared by every page) rather than by name."""
+    for name, plugin in config.plugins.items():
+        if type(plugin).__module__ not in KNOWN_PLUGINS:
+            return f"the plugin {name}"
+    for extension in config.markdown_extensions:
+        if not isinstance(extension, str):
+            return f"the Markdown extension {type(extension).__module__}.{type(extension).__name__}"
+    return None
 
 
 class PageConversion:
@@ -58,38 +74,3 @@ class PageConversion:
         self.helper.close()
         for page in self.pages:
             page.__dict__.pop("render", None)
-
-
-class SearchIndexing:
-    """The search plugin's indexing of `pages`, shared with a helper: the index's `add_entry_from_context`
-    first asks the helper for the entries of the page."""
-
-    def __init__(self, pages: list[Page], index: Any):
-        self.pages, self.index = pages, index
-        self.position = {id(page): i for i, page in enumerate(pages)}
-        self.helper = Helper(len(pages), self._entries)
-        index.add_entry_from_context = self._add
-
-    @staticmethod
-    def _input(page: Page) -> str:
-        return digest("\0".join([page.content or "", page.url, str(page.title), repr(sorted(page.meta.items()))]))
-
-    def _entries(self, i: int) -> tuple[str, list[dict]]:
-        """In the helper: the entries the index would add for page i."""
-        page, entries = self.pages[i], self.index.entries
-        start = len(entries)
-        type(self.index).add_entry_from_context(self.index, page)
-        return self._input(page), entries[start:]
-
-    def _add(self, page: Page) -> None:
-        i = self.position.get(id(page))
-        got = self.helper.take(i) if i is not None else None
-        if got is None or got.value[0] != self._input(page):
-            return type(self.index).add_entry_from_context(self.index, page)
-        self.index.entries.extend(got.value[1])
-        got.replay()
-        self.helper.used += 1
-
-    def close(self) -> None:
-        self.helper.close()
-        self.index.__dict__.pop("add_entry_from_context", None)

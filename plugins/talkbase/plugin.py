@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import gc
-import logging
 import os
-from functools import lru_cache
+import time
 from pathlib import Path
 
 import watchdog.events
@@ -17,8 +16,7 @@ from talkbase.cache import digest
 from talkbase.config import TalkbaseConfig
 from talkbase.generate import generate
 from talkbase.load import ProblemsFound
-from talkbase import forked, parallel
-from talkbase.mathml import to_mathml
+from talkbase import forked, parallel, search
 from talkbase.project import Layout, collector_paused, episode_files
 from talkbase.render import SiteOptions, compiled_templates
 from talkbase.sanitize import clean
@@ -28,54 +26,6 @@ log = get_plugin_logger(__name__)
 
 
 PROGRESS_MIN_PAGES = 50  # below this a build is quick enough to need no progress lines
-
-
-class _MemoJieba:
-    """Stands in for the `jieba` module in material's search plugin: episode pages repeat many runs of Chinese
-    (section notes, names, topics), so each distinct run is segmented once. Any other use of jieba may change
-    its dictionary (the search plugin loads the user dictionary on every build), so it empties the memo."""
-
-    def __init__(self, module):
-        self._module = module
-        self._memo = lru_cache(maxsize=1 << 16)(lambda text: tuple(module.cut(text)))
-
-    def cut(self, sentence, *args, **kwargs):
-        return self._module.cut(sentence, *args, **kwargs) if args or kwargs else self._memo(sentence)
-
-    def __getattr__(self, name):
-        self._memo.cache_clear()
-        return getattr(self._module, name)
-
-
-def _material_search(config):
-    """mkdocs-material's search plugin, if the site uses it and its index has the shape talkbase relies on
-    (a list of entries filled by `add_entry_from_context`); otherwise talkbase leaves search alone."""
-    for plugin in config.plugins.values():
-        if type(plugin).__module__.startswith("material.plugins.search"):
-            index = getattr(plugin, "search_index", None)
-            if isinstance(getattr(index, "entries", None), list) and callable(getattr(type(index), "add_entry_from_context", None)):
-                return plugin
-    return None
-
-
-def _merge_search_index(search, rebuilt: set[str], alive: set[str]) -> None:
-    """After a dirty rebuild the search index holds only the pages rebuilt; material merges in the previous
-    index by dropping the entries of the first rebuilt page only (it expects one page per rebuild). A talkbase
-    edit rebuilds several (the episode, its neighbours, topic and people pages), so merge here: the previous
-    entries of every page not rebuilt and still there, then the new ones. Material then has nothing to merge."""
-    previous = getattr(search, "search_index_prev", None)
-    if previous is None:
-        return
-    kept = [e for e in previous.entries if (url := e["location"].split("#")[0]) not in rebuilt and url in alive]
-    search.search_index.entries = kept + search.search_index.entries
-    search.search_index_prev = None
-
-
-def _memoize_search_segmentation() -> None:
-    from material.plugins.search import plugin as search
-
-    if search.jieba is not None and not isinstance(search.jieba, _MemoJieba):
-        search.jieba = _MemoJieba(search.jieba)
 
 
 class _DocsWatch(watchdog.events.FileSystemEventHandler):
@@ -113,16 +63,14 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
     dirty = serving = False
     settings: str | None = None  # digest of mkdocs.yml at the last build in this process
     everything = False  # rebuild every page although the build is dirty: mkdocs.yml changed
-    rebuilt: set[str] = set()  # URLs of the pages this build renders
-    alive: set[str] = set()  # URLs of every page of the site
+    searching = False  # this build writes talkbase's search index (search.py) in place of material's
 
     def __init__(self):
         super().__init__()
-        self.helpers: list[parallel.PageConversion | parallel.SearchIndexing] = []  # second-process work in this build
+        self.helpers: list[parallel.PageConversion] = []  # second-process work in this build
+        self.records: dict[str, list[dict]] = {}  # search records by page URL, kept from build to build when serving
 
     def on_startup(self, *, command, dirty):
-        logging.getLogger("jieba").setLevel(logging.WARNING)  # its dictionary-loading chatter is not a build event
-        _memoize_search_segmentation()
         self.dirty, self.serving = dirty, command == "serve"
 
     def layout(self, config) -> Layout:
@@ -153,8 +101,16 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
         return config
 
     def on_files(self, files, config):
-        if self.everything:  # navigation, theme or extensions may show on every page, not only on changed ones
-            log.info("mkdocs.yml changed: rebuilding every page")
+        why = search.unusable(config)
+        if why is not None and search.material_search(config) is not None:
+            log.info(f"{why}: using material's own search")
+        self.searching = why is None
+        if self.searching:
+            search.silence(search.material_search(config))
+        # a dirty build in a fresh process has no search records of the pages it would skip: it renders them all
+        if self.everything or self.dirty and self.searching and not self.records:
+            if self.everything:  # navigation, theme or extensions may show on every page, not only on changed ones
+                log.info("mkdocs.yml changed: rebuilding every page")
             for file in files:
                 file.is_modified = lambda: True  # what a dirty build asks of each file, answered for this build
         self.total = len(files.documentation_pages())
@@ -165,26 +121,39 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
     def on_nav(self, nav, config, files):
         pages = self._pages(files)
         if self.config.parallel and forked.worthwhile(len(pages)):
-            self.helpers.append(parallel.PageConversion(pages, config, files))
+            if (other := parallel.unknown(config)) is None:
+                self.helpers.append(parallel.PageConversion(pages, config, files))
+            else:
+                log.info(f"converting every page in one process: {other} may keep what it sees of each page, "
+                         f"which a second process would keep to itself")
         return nav
 
-    @event_priority(-100)  # last, right before MkDocs renders the pages with the theme (and indexes them)
+    @event_priority(-100)  # last, right before MkDocs renders the pages with the theme
     def on_env(self, env, config, files):
         self._stop_helpers()  # every page is converted by now
         if env.bytecode_cache is None:  # MkDocs compiles some forty theme templates on every build: 0.3 s
             env.bytecode_cache = compiled_templates(self.layout(config).root, "theme")
-        pages, search = self._pages(files), _material_search(config)
-        self.rebuilt = {page.url for page in pages}
-        self.alive = {f.page.url for f in files.documentation_pages() if f.page is not None}
-        if search is not None and self.config.parallel and forked.worthwhile(len(pages)):
-            self.helpers.append(parallel.SearchIndexing(pages, search.search_index))
+        env.globals["talkbase_search"] = self.searching  # overrides/main.html then loads talkbase-search.js
+        if self.searching:
+            alive = {f.page.url for f in files.documentation_pages() if f.page is not None}
+            self.records = {url: records for url, records in self.records.items() if url in alive}
         return env
 
-    @event_priority(100)  # first: every page is indexed by now, and the search plugin writes the index next
+    @event_priority(50)  # before material's search plugin, which strips the data-search-exclude marks
+    def on_page_context(self, context, page, config, nav):
+        if self.searching:
+            self.records[page.url] = search.page_records(page)
+        return context
+
+    @event_priority(100)  # first: every page is rendered by now
     def on_post_build(self, config):
         self._stop_helpers()
-        if (search := _material_search(config)) is not None:
-            _merge_search_index(search, self.rebuilt, self.alive)
+        if self.searching:
+            start = time.perf_counter()
+            written = search.write_index(list(self.records.values()), config.site_dir)
+            log.info(f"search: {written['records']} sections of {len(self.records)} pages indexed, "
+                     f"{written['words']} words in {written['files']} files ({written['bytes'] / 1e6:.1f} MB) "
+                     f"in {time.perf_counter() - start:.1f} s")
         if self.serving:
             gc.unfreeze()  # what this build leaves behind can be collected before the next one
 
@@ -211,8 +180,8 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
 
     @event_priority(-100)  # last: the allowlist sees the HTML every other plugin made, as readers will get it
     def on_page_content(self, html, page, config, files):
-        """Math to MathML, then every page's HTML through the allowlist (sanitize.py)."""
-        return clean(to_mathml(html, lambda message: log.warning(f"{page.file.src_uri}: {message}")))
+        """Every page's HTML through the allowlist (sanitize.py). Math is MathML already: the generator wrote it."""
+        return clean(html)
 
     def on_serve(self, server, config, builder):
         layout = self.layout(config)
