@@ -166,10 +166,13 @@ def test_validate_finds_what_the_build_would_warn_about(content, tmp_path, monke
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
     links = {m.group(1) for w in warnings if (m := re.search(r"contains an? (?:unrecognized relative |absolute )?link '([^']+)'", w))}
-    math = {m.group(1) for w in warnings if (m := re.search(r"cannot render math '([^']+)'", w))}
     expected = "\n".join(EXPECTED)
     assert links == set(re.findall(r"the link '([^']+)'", expected))
-    assert math == set(re.findall(r"cannot render math '([^']+)'", expected))
+    # math becomes MathML where the Markdown is written (mathml.py): a formula that cannot is left as the notes
+    # wrote it, visible on its page, never dropped
+    shown = " ".join(" ".join(p.read_text(encoding="utf-8").split()) for p in (project / "docs" / "talks").glob("*.md"))
+    for tex in re.findall(r"cannot render math '([^']+)'", expected):
+        assert tex in shown, tex
 
 
 # --- control characters ----------------------------------------------------------------------------

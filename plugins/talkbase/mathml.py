@@ -1,7 +1,10 @@
-"""Turn the math that pymdownx.arithmatex marks up into MathML at build time: no CDN, no script.
+"""Math to MathML when the Markdown is written: no CDN, no script, and no plugin needed to show it.
 
-`math_problem` finds the same formulas in one text of an episode, so that `talkbase validate` reports TeX
-that cannot be rendered at the field that holds it, not as a build warning about a generated page.
+`in_markdown` replaces each formula of a contributor's text by MathML that Markdown passes on as it is, so
+the generated pages show their math under any engine that reads them (MkDocs, ProperDocs, Zensical).
+`math_problem` finds the same formulas, so that `talkbase validate` reports TeX that cannot be rendered at
+the field that holds it. Formulas are found as pymdownx.arithmatex finds them: `$...$`, `\\(...\\)`, and
+`$$...$$`, `\\[...\\]` or `\\begin{...}` where a line starts.
 """
 
 from __future__ import annotations
@@ -9,9 +12,9 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
-from typing import Callable
 
-_MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
+from talkbase.rawtext import LT
+
 _DELIMS = {r"\(": r"\)", r"\[": r"\]", "$$": "$$", "$": "$"}
 # Code spans and fenced code (``` matches as a span does, ~~~ as a fence): no math, links or attributes inside
 CODE_SPAN = re.compile(r"(`+)[\s\S]*?\1|^[ \t]*(~{3,})[^\n]*\n[\s\S]*?^[ \t]*\2", re.M)
@@ -84,19 +87,61 @@ def math_problem(text: str) -> str | None:
     return None
 
 
-def to_mathml(page_html: str, warn: Callable[[str], None]) -> str:
-    """Replace each arithmatex span/div by MathML; keep the TeX visible (and warn) if it cannot convert."""
-    if 'class="arithmatex"' not in page_html:  # most pages have no math: skip the scan
-        return page_html
+# What Markdown could read inside MathML (emphasis, escapes, links, code, entities, math again): written as
+# character references, which Markdown passes on and the browser reads back, in text and attributes alike
+_MARKDOWN = re.compile(r"[\\`*_{}\[\]()#+\-.!$|~^=:<>&\"']")
+_PART = re.compile(r'(<[^>]*>)')
+_VALUE = re.compile(r'="([^"]*)"')
 
-    def replace(match: re.Match) -> str:
-        tag, body = match.group(1), match.group(2)
-        tex = _strip(html.unescape(body))
-        math, reason = _render(tex, "block" if tag == "div" else "inline")
-        if math is None:
-            warn(_cannot(tex, reason))
-            return match.group(0)
-        alt = html.escape(tex, quote=True)
-        return math.replace("<math ", f'<math alttext="{alt}" ', 1)
 
-    return _MATH.sub(replace, page_html)
+def _referenced(text: str) -> str:
+    return _MARKDOWN.sub(lambda m: f"&#{ord(m[0])};", html.unescape(text))
+
+
+def _passed_on(math: str) -> str:
+    """MathML whose text and attribute values hold nothing Markdown reads: only its tags stay markup."""
+    parts = _PART.split(math)
+    for i, part in enumerate(parts):
+        if i % 2:  # a tag: its attribute values
+            parts[i] = _VALUE.sub(lambda m: f'="{_referenced(m[1])}"', part)
+        elif part:
+            parts[i] = _referenced(part)
+    return "".join(parts)
+
+
+def in_markdown(text: str) -> str:
+    """`text` (Markdown, after rawtext.shield) with each formula outside code replaced by MathML on one line,
+    its TeX kept as `alttext`; an escaped dollar (`\\$`) becomes a plain one. A formula that cannot be rendered
+    stays as written: validation refuses such text before any page is made."""
+    if "$" not in text and "\\" not in text:  # most texts have no math
+        return text
+    if "`" in text or "~~~" in text:
+        out, at = [], 0
+        for code in CODE_SPAN.finditer(text):
+            out += [_formulas(text[at:code.start()]), code.group(0)]
+            at = code.end()
+        return "".join(out) + _formulas(text[at:])
+    return _formulas(text)
+
+
+def _formulas(prose: str) -> str:
+    block, inline = _finders()
+    if "$$" in prose or "\\[" in prose or "\\begin" in prose:
+        prose = block.sub(lambda m: _math(m, m.group("math") or m.group("math2") or m.group("math3"), "block"), prose)
+    prose = inline.sub(lambda m: _math(m, m.group(3) or m.group(6), "inline"), prose)
+    return prose.replace("\\$", "&#36;") if "\\$" in prose else prose
+
+
+def _math(match: re.Match, tex: str | None, display: str) -> str:
+    written = match.group(0)
+    if not tex or not tex.strip():  # an escaped dollar or backslashes before one: Markdown's to show
+        return written
+    if display == "block" and "\\begin" in written and match.group("math2") is not None:
+        tex = match.group("math2")  # an environment is its own formula, \\begin and \\end included
+    tex = tex.strip().replace(LT, "<")
+    math, _ = _render(tex, display)
+    if math is None:
+        return written
+    indent = written[:len(written) - len(written.lstrip(" \t"))]
+    alt = html.escape(tex, quote=True)
+    return indent + _passed_on(math.replace("<math ", f'<math alttext="{alt}" ', 1))

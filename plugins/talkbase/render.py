@@ -26,8 +26,9 @@ import yaml
 
 from talkbase import assets, cache, index, slugs
 from talkbase.forked import each
-from talkbase.links import bilibili_start, classify
+from talkbase.links import at_moment, bilibili_start, classify
 from talkbase.outline import SECTION_IDS
+from talkbase.mathml import in_markdown
 from talkbase.rawtext import shield
 from talkbase.load import Problem, ProblemsFound
 from talkbase.project import Project, Source
@@ -45,10 +46,15 @@ WEEKDAYS = get_args(Weekday)  # Monday first, as datetime.weekday() counts
 PAST_LIMIT = 10  # earlier episodes listed on an episode page; more would make every page grow with the archive
 
 
+def markdown(text: str | None) -> str:
+    """Contributor Markdown as a page holds it: raw HTML shown as typed (rawtext.py), math as MathML (mathml.py)."""
+    return in_markdown(shield(text))
+
+
 def inline(text: str | None) -> str:
     """Contributor Markdown on one line, for headings and list entries. A '#' at its end is escaped: a
     heading would take it for a closing mark, and the topic C# would be titled C."""
-    line = " ".join(shield(text).split())
+    line = in_markdown(" ".join(shield(text).split()))
     return line[:-1] + "\\#" if line.endswith("#") and not line.endswith("\\#") else line
 
 
@@ -207,7 +213,7 @@ class Renderer:
             auto_reload=False,  # a Renderer lives for one render; checking every template's time cost 2 stats a page
         )
         self.files = assets.Files(project)  # the images and files the texts link; generate.py copies them into docs/
-        self.env.filters.update(md=self._linking(shield), inline=self._linking(inline), label=self._linking(link_label),
+        self.env.filters.update(md=self._linking(markdown), inline=self._linking(inline), label=self._linking(link_label),
                                 meta=front_matter, offset=format_offset, fence=fence)
         self.env.globals.update(labels=self.labels, series=self.series, section_ids=SECTION_IDS)
         self._cards: dict[int, dict[str, Any]] = {}
