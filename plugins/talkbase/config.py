@@ -25,9 +25,9 @@ class TalkbaseConfig(Config):
     """Folder of demo notebooks that episodes may reference; their frozen runs live in `<this>/_freeze`."""
 
     parallel = c.Type(bool, default=True)
-    """Share MkDocs' Markdown conversion and search indexing with a second process, on Linux machines with
-    two or more cores and sites of 100 pages or more: a large build takes about half as long, and the site
-    is the same either way. `TALKBASE_PARALLEL=off` also keeps the generator to one process."""
+    """Share MkDocs' Markdown conversion with a second process, on Linux machines with two or more cores and
+    sites of 100 pages or more, when no other plugin may keep state from converting a page (parallel.py): the
+    site is the same either way. `TALKBASE_PARALLEL=off` also keeps the generator to one process."""
 
     def layout(self, root: Path, docs: str) -> Layout:
         """Where the project's parts are, as these options name them (`root`: the folder of mkdocs.yml)."""

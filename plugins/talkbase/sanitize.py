@@ -16,7 +16,8 @@ fool nothing here. Each allowed element is there because a page needs it:
   to it on every visit;
 - the embedded talk video: an `iframe` whose `src` is https on one of VIDEO_HOSTS, always sandboxed;
 - talkbase's own layout: `nav`, `small` and `span`/`div` with classes, ids for anchors, and the two
-  data attributes its script and the search read.
+  data attributes its script and the search read;
+- the mark mkdocs-autorefs leaves for a cross-reference until it makes it a link (`autoref`).
 
 No `style`, no event handlers, no `script`, `noscript`, `template`, `textarea`, `title`, `xmp`,
 `noembed`, `object`, `embed`, `form`, `svg`, `base`, `meta` or `link`; links only to http(s), mailto or
@@ -58,7 +59,12 @@ ATTRIBUTES = {
     "details": {"open"},
     "span": {"data-next"},
     **{tag: MATHML_ATTRIBUTES for tag in MATHML},
+    # mkdocs-autorefs' mark for a cross-reference (`[title][anchor]`), which it turns into a link to the anchor
+    # after every page is converted; only its extension writes one (a contributor's `<` is text, rawtext.py)
+    "autoref": {"identifier", "optional", "slug", "backlink-type", "backlink-anchor", "domain", "role", "origin",
+                "filepath", "lineno"},
 }
+PLUGIN_ELEMENTS = {"autoref"}
 
 # Whatever the markup said, an embedded player runs sandboxed. One attribute only: ammonia adds the ones it
 # sets in hash order, which differs from process to process, and the site must come out the same each time.
@@ -82,7 +88,7 @@ def _keep(tag: str, attribute: str, value: str) -> str | None:
 
 
 _CLEANER = nh3.Cleaner(
-    tags=HTML | MATHML,
+    tags=HTML | MATHML | PLUGIN_ELEMENTS,
     attributes=ATTRIBUTES,
     attribute_filter=_keep,
     set_tag_attribute_values={"iframe": SANDBOX},
