@@ -78,8 +78,8 @@ def run_notebook(tmp, env):
     return wall, sampler.peak
 
 
-def compare(measured, committed):
-    """How far a run's figures are from the committed ones, and whether they rank the methods alike."""
+def drift(measured, committed):
+    """How far a run's figures are from the committed ones, over the records both have."""
     key = lambda r: (r["method"], r["multiple"], r["kind"])
     before = {key(r): r for r in committed["records"]}
     ppl, acc = [], []
@@ -88,6 +88,12 @@ def compare(measured, committed):
         if old and r["perplexity"] is not None and old["perplexity"] is not None:
             ppl.append(abs(r["perplexity"] / old["perplexity"] - 1))
             acc.append(abs(r["accuracy"] - old["accuracy"]))
+    return {"compared_records": len(ppl), "max_perplexity_rel_diff": round(max(ppl), 4) if ppl else None,
+            "max_accuracy_abs_diff": round(max(acc), 4) if acc else None}
+
+
+def compare(measured, committed):
+    """`drift`, and whether the run ranks the methods as the committed figures do."""
 
     def ranking(results, kind):
         top = max(r["multiple"] for r in results["records"])
@@ -95,9 +101,7 @@ def compare(measured, committed):
         return [r["method"] for r in sorted(scored, key=lambda r: r["perplexity"])]
 
     return {
-        "compared_records": len(ppl),
-        "max_perplexity_rel_diff": round(max(ppl), 4),
-        "max_accuracy_abs_diff": round(max(acc), 4),
+        **drift(measured, committed),
         "same_ranking_at_top_length": all(ranking(measured, k) == ranking(committed, k) for k in ("natural", "repeated")),
         "ranking_natural": ranking(measured, "natural"),
     }

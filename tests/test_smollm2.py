@@ -7,12 +7,14 @@ method change anything within 512 tokens, the methods are applied as if the mode
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+sys.path.insert(0, str(NOTEBOOKS))  # as the notebook does: smollm2_rope imports its neighbour rope_scaling
 
 
 def _module(name):
