@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import unicodedata
 from pathlib import Path
-from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import feedparser
 import icalendar
-import jieba
 import lxml.html
 import pytest
 import yaml
