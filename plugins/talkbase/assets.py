@@ -148,7 +148,10 @@ def locate(layout: Layout, folder: str, target: str) -> str | None:
 def preview(layout: Layout, folder: str, image: str) -> str:
     """`locate` for the preview image of a page (`image:` of an episode or of series.yml): a picture that link
     previews show; ValueError saying why not."""
-    suffix = posixpath.splitext(image.split("?", 1)[0].split("#", 1)[0])[1].lower()
+    try:
+        suffix = posixpath.splitext(unquote(urlsplit(image).path))[1].lower()
+    except ValueError:  # not a URL at all
+        suffix = ""
     if suffix not in PREVIEWS:
         raise ValueError(f"expected a PNG, JPEG, GIF or WebP picture for link previews, found {image!r}")
     path = locate(layout, folder, image)

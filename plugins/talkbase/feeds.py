@@ -49,9 +49,9 @@ def feeds(r: Renderer) -> list[Feed]:
                   r.title_of(s.episode), list(s.episode.summary)) for s in r.newest_first if (start := r.start_of(s.episode))])]
     k = r.knowledge
     for topic in k.topics.values():
-        out.append(_about(r, f"{name} · {topic.name}", "topics", topic.slug, topic.refs, topic.episodes))
+        out.append(_about(r, r.follow_title(topic.name), "topics", topic.slug, topic.refs, topic.episodes))
     for person in k.people.values():
-        out.append(_about(r, f"{name} · {r.person_name(person.pid)}", "people", person.pid, person.refs, []))
+        out.append(_about(r, r.follow_title(r.person_name(person.pid)), "people", person.pid, person.refs, []))
     return out
 
 

@@ -213,7 +213,7 @@ def cross_check(project: Project) -> list[Problem]:
                 if video is None:
                     problems.append(Problem(src.display, line, col, f"{key_path(loc)}: a moment in the video, but the "
                                             f"episode has none; add its 'video' (url, or a note while it is not out)"))
-                elif video.length is not None and at > video.length:
+                elif at > video.length:
                     problems.append(Problem(src.display, line, col, f"{key_path(loc)}: {format_offset(at)} is past the "
                                             f"end of the video, which runs {format_offset(video.length)} (video.length)"))
     notebooks: set[Path] = set()  # each notebook's files are read once, however many episodes show it

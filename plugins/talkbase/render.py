@@ -178,6 +178,11 @@ def _link_markdown(url: str, label: str | None) -> str:
     return f"{text} <small class=\"tb-kind tb-{kind.kind}\">{kind.label}</small>" if kind.kind != "web" else text
 
 
+def video_start(episode: Episode) -> int:
+    """Where the talk begins in its video: `video.start`, or the `t=` its link already carries."""
+    return episode.video.start or bilibili_start(episode.video.url)
+
+
 @dataclass
 class SiteOptions:
     """What the renderer needs to know beyond the project itself."""
@@ -284,9 +289,17 @@ class Renderer:
             return inline(episode.date_text)
         return self.when(self.start_of(episode), with_time)
 
+    @cached_property
+    def separator(self) -> str:
+        """Between the items of a list written on one line: 本期提要, a page's newest places."""
+        return "；" if self.series.language == "zh" else "; "
+
     def summary_of(self, episode: Episode) -> str:
-        sep = "；" if self.series.language == "zh" else "; "
-        return sep.join(episode.summary) or (episode.title or "")
+        return self.separator.join(episode.summary) or (episode.title or "")
+
+    def follow_title(self, name: str) -> str:
+        """The title of the feed that follows a topic or a person."""
+        return f"{self.series.name} · {name}"
 
     def schedule_line(self) -> str:
         slot = self.slot_for(self.now().date())
@@ -365,7 +378,7 @@ class Renderer:
         if e.video:
             start, jump, embed = 0, None, None  # announced, not out yet: its note stands in for the link
             if e.video.url:
-                start = e.video.start or bilibili_start(e.video.url)
+                start = video_start(e)
                 kind = classify(e.video.url)
                 jump = at_moment(e.video.url, start) if start else e.video.url
                 embed = (f"https://player.bilibili.com/player.html?bvid={kind.key}&autoplay=0&t={start}"
@@ -374,7 +387,7 @@ class Renderer:
                             for c in self.chapters(src)]
                 moments = {c.anchor: c for c in chapters if c.anchor != "record"}
             video = Record(title=e.video.title or self.title_of(e), jump=jump, embed=embed, start=start, note=e.video.note,
-                           files={kind: self.href(page, path) for kind, path in self.chapter_files(e).items()}
+                           files={form: self.href(page, path) for form, path in self.chapter_files(e).items()}
                            if chapters else {})
         edit_url = None
         if self.series.repo_url:
@@ -383,7 +396,8 @@ class Renderer:
             "episode.md.j2", page,
             ep=e, src=src, title=self.title_of(e), summary=self.summary_of(e), outline=src.outline,
             preview=self.preview("article", e),
-            start=self.date_of(e), changed=self._changed(src), video=video, chapters=chapters, moments=moments, edit_url=edit_url, roles=e.roles,
+            start=self.date_of(e), changed=self._changed(src), video=video, chapters=chapters, moments=moments,
+            edit_url=edit_url, roles=e.roles,
             own_sections={key: [s for s in e.sections if s.after == key] for key in {s.after for s in e.sections}},
             minutes=reading_minutes(_strings(e.model_dump(mode="json"))),
             previous=self.episode_card(sources[index - 1], page) if index > 0 else None,
@@ -404,7 +418,7 @@ class Renderer:
         e = src.episode
         if e.video is None or e.video.url is None:
             return []
-        start = e.video.start or bilibili_start(e.video.url)
+        start = video_start(e)
         found = [{"at": start, "title": self.labels["chapter_start"], "anchor": "record"}] if start else []
         found += [{"at": entry.at, "title": entry.title, "anchor": entry.anchor}
                   for entry in src.outline.entries() if entry.at is not None]
@@ -506,7 +520,7 @@ class Renderer:
         return self.render("topic.md.j2", page, name=t.name, episodes=[self.episode_card(s, page) for s in t.episodes],
                            refs=[self.ref(r, page) for r in t.refs],
                            preview=self.preview("website", description=self._latest(t.refs, t.episodes),
-                                                feed=(f"{self.series.name} · {t.name}", "topics", t.slug)))
+                                                feed=(self.follow_title(t.name), "topics", t.slug)))
 
     def person_page(self, p: index.PersonRecord) -> str:
         page, info = slugs.page("people", p.pid), self.project.people.get(p.pid)
@@ -515,21 +529,21 @@ class Renderer:
                            aliases=info.aliases if info else [], links=info.links if info else [],
                            refs=[self.ref(r, page) for r in p.refs],
                            preview=self.preview("profile", description=self._latest(p.refs, []),
-                                                feed=(f"{self.series.name} · {name}", "people", p.pid)))
+                                                feed=(self.follow_title(name), "people", p.pid)))
 
     def _latest(self, refs: list[index.Ref], episodes: list[Source]) -> str:
         """A topic's or person's page described by its newest places (up to five): the entries, else the episodes."""
-        sep = "；" if self.series.language == "zh" else "; "
         named = [plain(t) for r in refs if (t := self.ref_title(r))] or [self.title_of(s.episode) for s in episodes]
-        return sep.join(dict.fromkeys(named[:5]))
+        return self.separator.join(dict.fromkeys(named[:5]))
 
     def episode_jobs(self) -> list[Job]:
         sources = self.project.sources
         jobs = []
         for i, src in enumerate(sources):
             shown = sources[max(0, i - PAST_LIMIT):i + 2]  # the page itself, its neighbours and the past list
+            # a notebook's frozen run is not tracked here; the day the file last changed is
             inputs = None if src.episode.practice and src.episode.practice.notebook else \
-                _inputs((min(i, PAST_LIMIT + 1), src.display, self._changed(src)), shown, [])  # a notebook's frozen run: not tracked here
+                _inputs((min(i, PAST_LIMIT + 1), src.display, self._changed(src)), shown, [])
             # src.display: the page links to its file for edits, and a renamed file keeps its text's digest
             jobs.append(Job(slugs.page("talks", src.episode.slug), inputs, partial(self.episode_page, i)))
         return jobs
