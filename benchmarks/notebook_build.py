@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -22,31 +21,27 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+if not __package__:  # run as a script: the repository root, so that `benchmarks` imports
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.projects import make_project  # noqa: E402
+
 TARGET_S = 0.5
 
 
-def tracked() -> list[str]:
-    out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode()
-    return [p for p in out.split("\0") if p and not p.startswith(("tests/", "benchmarks/", ".github/"))]
-
-
 def copy_project(dest: Path, with_notebooks: bool) -> int:
-    """Copy the tracked project; without notebooks, drop every `notebook:` reference. Returns how many."""
+    """Copy the project (the tests' copy); without notebooks, drop every `notebook:` reference. Returns how many."""
     count = 0
-    for rel in tracked():
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / rel, target)
-        if rel.startswith("talks/") and rel.endswith((".yaml", ".yml")):
-            text = target.read_text(encoding="utf-8")
-            count += len(re.findall(r"^\s+notebook:", text, re.M))
-            if not with_notebooks:
-                target.write_text(re.sub(r"^\s+notebook:.*\n", "", text, flags=re.M), encoding="utf-8")
+    for target in sorted(p for p in (make_project(dest) / "talks").rglob("*") if p.suffix in (".yaml", ".yml")):
+        text = target.read_text(encoding="utf-8")
+        count += len(re.findall(r"^\s+notebook:", text, re.M))
+        if not with_notebooks:
+            target.write_text(re.sub(r"^\s+notebook:.*\n", "", text, flags=re.M), encoding="utf-8")
     return count
 
 
 def timed_build(project: Path) -> float:
+    """Wall seconds of one strict `mkdocs build` of `project` in a fresh process."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"], cwd=project, env=env, check=True)
@@ -54,6 +49,7 @@ def timed_build(project: Path) -> float:
 
 
 def main() -> None:
+    """Build both variants --runs times, alternating; one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="builds of each variant (alternating)")
     args = parser.parse_args()

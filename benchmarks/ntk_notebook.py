@@ -10,86 +10,21 @@ temporary folder so the bundled ones stay untouched.
     python benchmarks/ntk_notebook.py [--cpu] [--results-out FILE] [--train]
 """
 
-import argparse
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import nbformat
-import psutil
-from ipykernel.kernelspec import write_kernel_spec
-from jupyter_client import KernelManager
-from jupyter_client.kernelspec import KernelSpecManager
-from nbclient import NotebookClient
+if not __package__:  # run as a script: the repository root, so that `benchmarks` imports
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+from benchmarks.notebook_run import NOTEBOOKS, command_line, drift, run, versions  # noqa: E402
+
 TARGET_WALL_S = 90.0
 TARGET_PEAK_BYTES = 2 * 1024**3
-
-
-def tree_rss(pid):
-    """Resident memory of a process and all its descendants, in bytes."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0
-    total = 0
-    for proc in procs:
-        try:
-            total += proc.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
-
-class PeakSampler(threading.Thread):
-    """Samples tree_rss every 50 ms once a kernel pid is known."""
-
-    def __init__(self, km):
-        super().__init__(daemon=True)
-        self.km, self.peak, self.done = km, 0, threading.Event()
-
-    def run(self):
-        while not self.done.wait(0.05):
-            process = getattr(self.km.provisioner, "process", None) if self.km.provisioner else None
-            if process is not None:
-                self.peak = max(self.peak, tree_rss(process.pid))
-
-
-def run_notebook(tmp, env):
-    """Execute the notebook as the tests do (cwd = notebooks/, this interpreter as kernel)."""
-    nb = nbformat.read(NOTEBOOKS / "ntk_rope.ipynb", as_version=4)
-    write_kernel_spec(tmp / "kernels" / "python3")
-    km = KernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(tmp / "kernels")]))
-    client = NotebookClient(nb, km=km, timeout=600, resources={"metadata": {"path": str(NOTEBOOKS)}})
-    sampler = PeakSampler(km)
-    sampler.start()
-    start = time.perf_counter()
-    client.execute(env=dict(env, NTK_RESULTS_PATH=str(tmp / "results.json")))
-    wall = time.perf_counter() - start
-    sampler.done.set()
-    sampler.join()
-    return wall, sampler.peak
-
-
-def drift(measured, committed):
-    """How far a run's figures are from the committed ones, over the records both have."""
-    key = lambda r: (r["method"], r["multiple"], r["kind"])
-    before = {key(r): r for r in committed["records"]}
-    ppl, acc = [], []
-    for r in measured["records"]:
-        old = before.get(key(r))
-        if old and r["perplexity"] is not None and old["perplexity"] is not None:
-            ppl.append(abs(r["perplexity"] / old["perplexity"] - 1))
-            acc.append(abs(r["accuracy"] - old["accuracy"]))
-    return {"compared_records": len(ppl), "max_perplexity_rel_diff": round(max(ppl), 4) if ppl else None,
-            "max_accuracy_abs_diff": round(max(acc), 4) if acc else None}
 
 
 def compare(measured, committed):
@@ -102,7 +37,8 @@ def compare(measured, committed):
 
     return {
         **drift(measured, committed),
-        "same_ranking_at_top_length": all(ranking(measured, k) == ranking(committed, k) for k in ("natural", "repeated")),
+        "same_ranking_at_top_length": all(ranking(measured, k) == ranking(committed, k)
+                                          for k in ("natural", "repeated")),
         "ranking_natural": ranking(measured, "natural"),
     }
 
@@ -123,25 +59,13 @@ def time_training(tmp):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", action="store_true", help="also time the training script")
-    parser.add_argument("--cpu", action="store_true", help="hide any GPU from the kernel")
-    parser.add_argument("--results-out", type=Path, help="keep the run's results JSON here")
-    args = parser.parse_args()
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES="") if args.cpu else dict(os.environ)
+    """Run the notebook (and with --train the training script); one JSON line."""
+    args = command_line(__doc__, ("--train", "also time the training script"))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        wall, peak = run_notebook(tmp, env)
-        measured = json.loads((tmp / "results.json").read_text(encoding="utf-8"))
-        if args.results_out:
-            args.results_out.write_text(json.dumps(measured, indent=2) + "\n", encoding="utf-8")
-        committed = json.loads((NOTEBOOKS / "ntk_rope_results.json").read_text(encoding="utf-8"))
+        measured, committed, wall, peak = run(args, "ntk_rope.ipynb", "NTK_RESULTS_PATH", 600, tmp)
         result = {
-            "benchmark": "ntk_rope.ipynb",
-            "device": measured["device"],
-            "dtype": measured["dtype"],
-            "torch": measured["torch"],
-            "transformers": measured["transformers"],
+            **versions("ntk_rope.ipynb", measured),
             "wall_s": round(wall, 2),
             "target_wall_s": TARGET_WALL_S,
             "peak_rss_bytes": peak,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Search at scale: what a reader waits for, and what the build pays, with N synthetic episodes (default 1000).
 
-  1. builds build_scale.py's synthetic project with `talkbase build` (fresh process): wall and CPU time,
+  1. builds the benchmarks' synthetic project with `talkbase build` (fresh process): wall and CPU time,
      peak memory, the time of writing the search index (the build's own log line), the index on disk;
   2. serves the site on 127.0.0.1 and, in headless Chromium with an empty cache, opens an episode page and
      types a first Chinese query as soon as the page has loaded: the time from the key that ends the query to
@@ -28,9 +28,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
-from build_scale import BIN, log, make_baseline, make_project, timed  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # `benchmarks` also when run as a script; the tests' browser kit
+from benchmarks.baseline import make_baseline  # noqa: E402
+from benchmarks.measure import BIN, checked, log, timed  # noqa: E402
+from benchmarks.projects import make_project  # noqa: E402
 from browser_kit import CHROMIUM_ARGS, SiteServer, find_chromium  # noqa: E402
 
 FIRST = "位置编码"
@@ -43,7 +45,8 @@ WATCH_JS = """() => {
   window.tbTimes = {};
   box.addEventListener("keyup", () => { window.tbTimes = { key: performance.now() }; }, true);
   const shown = new MutationObserver(() => {  // material writes the count, then the list, for every answer
-    if (window.tbTimes.key !== undefined && window.tbTimes.shown === undefined) window.tbTimes.shown = performance.now();
+    if (window.tbTimes.key !== undefined && window.tbTimes.shown === undefined)
+      window.tbTimes.shown = performance.now();
   });
   for (const name of [".md-search-result__meta", ".md-search-result__list"])
     shown.observe(document.querySelector(name), { childList: true });
@@ -51,6 +54,7 @@ WATCH_JS = """() => {
 
 
 def disk(folder: Path) -> dict:
+    """Files, MB and MB gzipped of a folder: what the search index costs on disk and on the wire."""
     files = [f for f in folder.rglob("*") if f.is_file()]
     return {"files": len(files), "mb": round(sum(f.stat().st_size for f in files) / 1e6, 2),
             "gzip_mb": round(sum(len(gzip.compress(f.read_bytes(), 6)) for f in files) / 1e6, 2)}
@@ -68,6 +72,7 @@ def ask(page, query: str) -> tuple[float, int]:
 
 
 def reader(browser, server: SiteServer, visits: int, opened: str) -> dict:
+    """What readers wait for on `visits` fresh pages: the first query's time and bytes, then the further ones."""
     first, fetched, further, found = [], [], [], {}
     for _ in range(visits):
         context = browser.new_context(locale="zh-CN")
@@ -87,12 +92,15 @@ def reader(browser, server: SiteServer, visits: int, opened: str) -> dict:
             ms, found[query] = ask(page, query)
             further.append(ms)
         context.close()
-    return {"pages_shown": found, "first_result_ms": {"median": statistics.median(first), "max": max(first), "all": first},
-            "first_fetched_kb": {"median": round(statistics.median(fetched) / 1e3, 1), "max": round(max(fetched) / 1e3, 1)},
+    return {"pages_shown": found,
+            "first_result_ms": {"median": statistics.median(first), "max": max(first), "all": first},
+            "first_fetched_kb": {"median": round(statistics.median(fetched) / 1e3, 1),
+                                 "max": round(max(fetched) / 1e3, 1)},
             "further_ms": {"median": statistics.median(further), "max": max(further)}}
 
 
 def main() -> None:
+    """Build (unless --searches-only), search in Chromium, build the baseline; one JSON line."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--episodes", type=int, default=1000)
     p.add_argument("--visits", type=int, default=3, help="fresh pages that search (default 3)")
@@ -119,9 +127,7 @@ def main() -> None:
             server.close()
         if not args.skip_baseline and not args.searches_only:
             log(f"N={n}: naive baseline (plain Markdown, material's own search)")
-            bl = timed([str(BIN / "mkdocs"), "build", "-q"], cwd=make_baseline(base, proj))
-            if bl["rc"] != 0:
-                raise RuntimeError(f"baseline build failed:\n{bl['output'][-3000:]}")
+            bl = checked(timed([str(BIN / "mkdocs"), "build", "-q"], cwd=make_baseline(base, proj)), "baseline build")
             row.update({"baseline_s": round(bl["wall_s"], 2), "baseline_cpu_s": round(bl["cpu_s"], 2),
                         "ratio": round(row["talkbase_s"] / bl["wall_s"], 3),
                         "ratio_cpu": round(row["talkbase_cpu_s"] / bl["cpu_s"], 3)})
@@ -138,11 +144,9 @@ def main() -> None:
 def build(base: Path, n: int, row: dict) -> None:
     """The synthetic project with n episodes, built by `talkbase build`: its figures into `row`."""
     log(f"N={n}: generating {n} synthetic episodes")
-    proj = make_project(base, n)
+    proj = make_project(base / "talkbase", episodes=n)
     log(f"N={n}: talkbase build")
-    tb = timed([str(BIN / "talkbase"), "build"], cwd=proj)
-    if tb["rc"] != 0:
-        raise RuntimeError(f"talkbase build failed:\n{tb['output'][-3000:]}")
+    tb = checked(timed([str(BIN / "talkbase"), "build"], cwd=proj), "talkbase build")
     indexed = re.search(r"search: (\d+) sections of (\d+) pages indexed, (\d+) words in (\d+) files .* in ([\d.]+) s",
                         tb["output"])
     row.update({"talkbase_s": round(tb["wall_s"], 2), "talkbase_cpu_s": round(tb["cpu_s"], 2),

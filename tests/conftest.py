@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -12,33 +10,19 @@ import pytest
 
 from talkbase.publish import build_into
 
+from benchmarks.projects import FIXTURES, make_project, tracked  # one copy for the tests and the benchmarks
+
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+__all__ = ["EARLY", "FIXTURES", "ROOT", "SEED", "build", "early_project", "make_project", "tracked"]
 SEED = FIXTURES / "seeds" / "openllm-talk-003.txt"  # a copy: tests read nothing outside the repository
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 # talkbase's cache on disk (cache.py) goes to a folder of this test session, never the user's ~/.cache
 os.environ["TALKBASE_CACHE"] = tempfile.mkdtemp(prefix="talkbase-test-cache-")
 
 
-def tracked(path: str) -> list[str]:
-    """Files git tracks under `path` (so generated pages and local outputs never leak into a test)."""
-    out = subprocess.run(["git", "ls-files", "-z", "--", path], cwd=ROOT, capture_output=True, check=True)
-    return [p for p in out.stdout.decode().split("\0") if p]
-
-
-def make_project(dest: Path, scenario: str | None = None) -> Path:
-    """Copy the project's sources into `dest`, then lay fixture tree `tests/fixtures/<scenario>` over it."""
-    for rel in ["mkdocs.yml", "series.yml", *tracked("data"), *tracked("talks"), *tracked("templates"),
-                *tracked("docs"), *tracked("notebooks"), *tracked("images"), *tracked("overrides")]:
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / rel, target)
-    if scenario:
-        shutil.copytree(FIXTURES / scenario, dest, dirs_exist_ok=True)
-    return dest
-
-
 def build(project: Path, strict: bool = True) -> Path:
+    """Build `project` into its site/ with the real MkDocs, strict unless told otherwise; the site folder."""
     site = project / "site"
     build_into(project / "mkdocs.yml", site, strict=strict)
     return site

@@ -17,10 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, make_project
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from build_scale import fetch, free_port  # noqa: E402  the benchmark measures serve the same way
+from benchmarks.serve import fetch, free_port  # the benchmark measures serve the same way
+from conftest import make_project
 
 TALKBASE = Path(sys.executable).with_name("talkbase")
 
@@ -57,7 +55,8 @@ def served(tmp_path):
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([str(TALKBASE), "serve", "-p", str(port)], cwd=project, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     try:
         yield project, f"http://127.0.0.1:{port}/", log
     finally:
@@ -74,8 +73,10 @@ def test_an_edit_shows_and_search_stays_whole(served):
 
     episode = project / "talks" / "003.yaml"
     text = episode.read_text(encoding="utf-8")
-    episode.write_text(text.replace("LongNet: Scaling Transformers", "LongNet EDITED: Scaling Transformers"), encoding="utf-8")
-    wait_for(lambda: (page := fetch(base + "talks/003/")) and "LongNet EDITED" in page or None, "the edit did not show", log)
+    episode.write_text(text.replace("LongNet: Scaling Transformers", "LongNet EDITED: Scaling Transformers"),
+                       encoding="utf-8")
+    wait_for(lambda: (page := fetch(base + "talks/003/")) and "LongNet EDITED" in page or None,
+             "the edit did not show", log)
 
     def updated():
         records = search_records(base)
@@ -95,8 +96,8 @@ def test_an_edit_to_mkdocs_yml_shows_on_every_page(served):
     for page in pages:
         assert "OpenLLM Talk" in wait_for(lambda: fetch(base + page), f"{page} was not served", log)
     config = project / "mkdocs.yml"
-    config.write_text(config.read_text(encoding="utf-8").replace("site_name: OpenLLM Talk", "site_name: OpenLLM Talk 改名"),
-                      encoding="utf-8")
+    renamed = config.read_text(encoding="utf-8").replace("site_name: OpenLLM Talk", "site_name: OpenLLM Talk 改名")
+    config.write_text(renamed, encoding="utf-8")
     for page in pages:  # pages no episode edit touched: only a full rebuild renders them again
         wait_for(lambda: (html := fetch(base + page)) and "OpenLLM Talk 改名" in html or None,
                  f"the new site name did not show on {page}", log)
