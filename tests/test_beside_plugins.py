@@ -3,7 +3,7 @@
 mkdocs-autorefs (the cross-reference plugin mkdocstrings uses) keeps the anchors of every page it converts
 in its own state: had a forked helper converted some pages, their anchors would be lost to it and the links
 to them would fail. talkbase shares work with a helper only for a set of plugins and Markdown extensions it
-knows (`parallel.unknown`), and otherwise converts every page itself.
+knows (`speed.conversion.unknown`), and otherwise converts every page itself.
 """
 
 from __future__ import annotations

@@ -10,11 +10,14 @@ import posixpath
 import pytest
 
 from conftest import EARLY, build, early_project
-from talkbase import cache, load
+from talkbase import load, speed
 from talkbase import project as project_module
 from talkbase import render as render_module
 from talkbase.generate import render_all
-from talkbase.project import Layout, load_project
+from talkbase.hashing import digest
+from talkbase.project import Layout
+from talkbase.speed import cache
+from talkbase.speed.loading import load_project
 from talkbase.render import SiteOptions
 
 OPTIONS = SiteOptions(site_url="https://example.org/", now=dt.datetime(2026, 11, 27, tzinfo=dt.timezone.utc))
@@ -22,8 +25,7 @@ OPTIONS = SiteOptions(site_url="https://example.org/", now=dt.datetime(2026, 11,
 
 def new_process() -> None:
     """Forget what this process remembers, as a new `talkbase` command would start."""
-    project_module._EPISODES.clear()
-    render_module._RENDERED.clear()
+    speed.reset()
 
 
 @pytest.fixture
@@ -39,9 +41,11 @@ def work(monkeypatch) -> dict[str, list[str]]:
     """What was parsed and rendered, by wrapping the real functions."""
     done: dict[str, list[str]] = {"parsed": [], "rendered": []}
     parse, render = project_module.parse_yaml, render_module.Renderer.render
-    monkeypatch.setattr(project_module, "parse_yaml", lambda text, display: done["parsed"].append(display) or parse(text, display))
+    monkeypatch.setattr(project_module, "parse_yaml",
+                        lambda text, display: done["parsed"].append(display) or parse(text, display))
     monkeypatch.setattr(render_module.Renderer, "render",
-                        lambda self, template, page, **extra: done["rendered"].append(page) or render(self, template, page, **extra))
+                        lambda self, template, page, **extra: done["rendered"].append(page)
+                        or render(self, template, page, **extra))
     return done
 
 
@@ -72,7 +76,8 @@ def test_a_second_run_takes_unchanged_work_from_the_cache(layout, work, monkeypa
     changed = {page for page in third if third[page] != second[page]}
     assert "talks/001.md" in changed and changed <= set(work["rendered"])
     # exactly the pages that show 001 (link to its page) were rendered again; the others came from the cache
-    shows_001 = {page for page, text in second.items() if isinstance(text, str) and links_to(text, page, "talks/001.md")}
+    shows_001 = {page for page, text in second.items()
+                 if isinstance(text, str) and links_to(text, page, "talks/001.md")}
     assert set(work["rendered"]) == always | shows_001 | {"talks/001.md"}
     assert set(second) - set(work["rendered"]), "every page was rendered again"
     monkeypatch.setenv("TALKBASE_CACHE", "off")
@@ -118,7 +123,7 @@ def test_broken_or_foreign_entries_are_ignored(layout, work, monkeypatch):
 def test_entries_of_the_file_per_entry_cache_are_removed(layout):
     folder = cache.folder_for(layout.root) / "episodes"
     folder.mkdir(parents=True)
-    (folder / f"{cache.digest('old')}.pickle").write_bytes(b"an entry of talkbase before packs")
+    (folder / f"{digest('old')}.pickle").write_bytes(b"an entry of talkbase before packs")
     load_project(layout)
     assert [p.suffix for p in folder.iterdir()] == [".pack"]
 
@@ -137,7 +142,7 @@ def test_edits_add_small_packs_that_are_merged_before_they_pile_up(layout, work)
     assert max(counts) <= cache.MAX_PACKS and counts.count(1) >= 2  # merged, more than once
     stored = [pickle.loads(pack.read_bytes()) for pack in packs(layout, "episodes")]
     assert sum(map(len, stored)) <= 2 * len(EARLY)  # stale versions of 002 never outnumber the live entries
-    live = {cache.digest(path.read_text(encoding="utf-8")) for path in layout.talks.glob("*.yaml")}
+    live = {digest(path.read_text(encoding="utf-8")) for path in layout.talks.glob("*.yaml")}
     assert live <= set().union(*stored)
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 from conftest import make_project
-from talkbase import project as project_module
 from talkbase import render as render_module
+from talkbase import speed
 from talkbase.generate import render_all
-from talkbase.project import Layout, load_project
+from talkbase.project import Layout
+from talkbase.speed.loading import load_project
 from talkbase.render import SiteOptions
 
 OPTIONS = SiteOptions(site_url="https://example.org/", now=dt.datetime(2026, 11, 27, tzinfo=dt.timezone.utc))
@@ -17,8 +18,7 @@ OPTIONS = SiteOptions(site_url="https://example.org/", now=dt.datetime(2026, 11,
 
 def fresh_render(layout: Layout) -> dict:
     """What a new process would render: nothing remembered."""
-    project_module._EPISODES.clear()
-    render_module._RENDERED.clear()
+    speed.reset()
     return render_all(load_project(layout), OPTIONS)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import build, make_project
-from talkbase import forked
+from talkbase.speed import forked
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
                                 reason="needs Linux and two cores")

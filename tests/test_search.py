@@ -17,6 +17,7 @@ import pytest
 from browser_kit import SiteServer, browser, chromium  # noqa: F401 - fixtures
 from conftest import ROOT, build
 
+from talkbase import mkdocs_internals as internals
 from talkbase import search
 
 try:
@@ -64,7 +65,8 @@ def _page(content: str, url: str = "talks/003/", title: str = "OpenLLM Talk 003"
 def test_records_follow_the_headings_and_leave_out_what_is_marked():
     html = ('<h1 id="t">OpenLLM Talk 003<a class="headerlink" href="#t">¶</a></h1><p>本期&lt;提要&gt;</p>'
             '<div data-search-exclude><p>目录 <span>不要</span></p><div><p>也不要</p></div></div>'
-            '<h2 id="news">本周新闻<a class="headerlink" href="#news">¶</a></h2><p>位置<strong>编码</strong><br>RoPE</p>'
+            '<h2 id="news">本周新闻<a class="headerlink" href="#news">¶</a></h2>'
+            '<p>位置<strong>编码</strong><br>RoPE</p>'
             '<h2 id="plan" data-search-exclude>计划</h2><p>不索引</p>'
             '<h4 id="g-1">1. vllm</h4><ul><li>显存</li><li>利用率</li></ul>')
     records = search.page_records(_page(html))
@@ -111,12 +113,13 @@ def test_the_index_numbers_entries_before_listings_and_weighs_what_a_section_is_
 
 
 def test_another_material_version_falls_back_to_materials_own_search(monkeypatch):
-    config = SimpleNamespace(plugins={"material/search": type("SearchPlugin", (), {"__module__": "material.plugins.search.plugin"})()})
+    plugin = type("SearchPlugin", (), {"__module__": "material.plugins.search.plugin"})()
+    config = SimpleNamespace(plugins={"material/search": plugin})
     assert search.unusable(config) is None
-    monkeypatch.setattr(search, "version", lambda name: "9.9.0")
-    assert "9.9.0" in search.unusable(config) and search.TESTED_MATERIAL in search.unusable(config)
+    tested = internals.installed
+    monkeypatch.setattr(internals, "installed", lambda name: "9.9.0" if name == "mkdocs-material" else tested(name))
+    assert "9.9.0" in search.unusable(config) and internals.TESTED["mkdocs-material"] in search.unusable(config)
     assert search.unusable(SimpleNamespace(plugins={})) is not None
-
 
 def test_the_site_holds_the_index_in_small_files_and_an_empty_material_index(site):
     bundle = site / search.BUNDLE
@@ -143,7 +146,8 @@ def test_listing_pages_are_found_by_name_without_repeating_the_entries_they_list
     listing = [dict(zip(["url", "title", "page", "text"], r)) for r in records[manifest["entries"]:]]
     assert all(re.fullmatch(r"|talks/|(topics|people|papers)/.*", r["url"].split("#")[0]) for r in listing)
     topics = {p.parent.name for p in (site / "topics").glob("*/index.html")}
-    assert {unquote(r["url"].split("/")[1]) for r in listing if r["url"].startswith("topics/") and r["url"] != "topics/"} == topics
+    assert {unquote(r["url"].split("/")[1]) for r in listing
+            if r["url"].startswith("topics/") and r["url"] != "topics/"} == topics
     assert all(r["text"] == "" for r in listing if re.match(r"topics/[^/]+/", r["url"]))  # the name, nothing else
     assert any(r["title"].startswith("arXiv:") and "arxiv.org" in r["text"] for r in listing)
     assert not [r for r in listing if re.match(r"(topics|people|papers)/", r["url"]) and "OpenLLM Talk" in r["text"]]
@@ -256,7 +260,8 @@ def test_the_index_comes_in_small_chunks_from_the_site_itself(searching, server)
     page.requests.clear()
     ask(page, "位置编码")
     searched = page.requests
-    assert searched and all(re.match(rf"{re.escape(server.base)}search/talkbase/[wr]\d+\.bin", u) for u in searched), searched
+    bundle = rf"{re.escape(server.base)}search/talkbase/[wr]\d+\.bin"
+    assert searched and all(re.match(bundle, u) for u in searched), searched
     assert {urlsplit(u).path.rsplit("/", 1)[1][0] for u in searched} == {"w", "r"}  # a shard per word, texts
 
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import ROOT, SEED, build, tracked
 
-from talkbase import cache
+from talkbase.speed import cache
 from talkbase.publish import BuildFailed
 
 SECTIONS = {"record": "本期记录", "news": "本周新闻", "recommendations": "本周推荐", "classics": "本周经典",
@@ -96,7 +96,8 @@ WEEKDAYS = {"monday": "周一", "tuesday": "周二", "wednesday": "周三", "thu
 
 def test_home_page_shows_latest_episode_and_next_session(site):
     body = page(site, "index.html")
-    talks = [yaml.safe_load((ROOT / rel).read_text(encoding="utf-8")) for rel in tracked("talks") if rel.endswith(".yaml")]
+    talks = [yaml.safe_load((ROOT / rel).read_text(encoding="utf-8"))
+             for rel in tracked("talks") if rel.endswith(".yaml")]
     latest = max(t["number"] for t in talks if t.get("number") is not None)  # episodes are ordered by number
     assert f'href="talks/{latest:03d}/"' in body
     schedule = yaml.safe_load((ROOT / "series.yml").read_text(encoding="utf-8"))["schedule"]
@@ -108,7 +109,8 @@ def test_home_page_shows_latest_episode_and_next_session(site):
     if start <= now:
         start += dt.timedelta(days=7)
     # the build ran moments ago: allow for a session falling between build and check
-    assert any(f"{s:%Y-%m-%d}" in body and f'data-next="{s.isoformat()}"' in body for s in (start, start - dt.timedelta(days=7)))
+    assert any(f"{s:%Y-%m-%d}" in body and f'data-next="{s.isoformat()}"' in body
+               for s in (start, start - dt.timedelta(days=7)))
     assert f"每{WEEKDAYS[slot['weekday']]} {slot['time']}" in body and schedule["note"] in body
 
 

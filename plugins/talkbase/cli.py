@@ -7,7 +7,6 @@ Every failure a user can cause ends in a message and an exit status, never a tra
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 import logging
 import os
@@ -21,7 +20,10 @@ import click
 
 from talkbase import pagelinks, slugs
 from talkbase.load import Problem, ProblemsFound, parse_yaml, validate_document
-from talkbase.project import Layout, Project, collector_paused, episode_files, load_project, yaml_files
+from talkbase.project import Layout, Project, episode_files, yaml_files
+from talkbase.schedule import Schedule
+from talkbase.speed.collector import before_exit, collector_paused
+from talkbase.speed.loading import load_project
 from talkbase.publish import BuildFailed, PublishFailed, build_site, placeholder_address, publish
 from talkbase.settings import ConfigError, layout_from, mkdocs_config
 from talkbase.schema import SLUG, Episode, json_schemas
@@ -149,7 +151,8 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 
 
 @cli.command(short_help="Validate, then build the site strictly.")
-@click.option("--site-dir", "-d", type=click.Path(path_type=Path), help="Where to write the site (default: site_dir of mkdocs.yml).")
+@click.option("--site-dir", "-d", type=click.Path(path_type=Path),
+              help="Where to write the site (default: site_dir of mkdocs.yml).")
 @click.option("--no-strict", is_flag=True, help="Let warnings pass (a strict build is the default).")
 @click.pass_context
 def build(ctx: click.Context, site_dir: Path | None, no_strict: bool) -> None:
@@ -186,7 +189,7 @@ def serve(ctx: click.Context, port: int, full: bool) -> None:
     threads run. The published site is always a full build.
     """
     config_file = _config_file(ctx)
-    if problem := _port_taken(port):  # MkDocs would find out only after the first build (90 s at 1000 episodes)
+    if problem := _port_taken(port):  # MkDocs would find out only after the first build
         _fail(f"talkbase serve: 127.0.0.1:{port} is not free ({problem}; another preview?); "
               f"pick another port, e.g. talkbase serve --port {port + 1 if port < 65535 else port - 1}")
     _load(_layout(ctx), "the preview would not build")
@@ -208,8 +211,10 @@ def _port_taken(port: int) -> str | None:
 
 
 @cli.command(name="publish", short_help="Build strictly, then push the site to gh-pages.")
-@click.option("--remote", "-r", metavar="REMOTE", help="git remote name, URL or path (default: remote_name of mkdocs.yml, origin).")
-@click.option("--branch", "-b", metavar="BRANCH", help="Branch that holds the site (default: remote_branch of mkdocs.yml, gh-pages).")
+@click.option("--remote", "-r", metavar="REMOTE",
+              help="git remote name, URL or path (default: remote_name of mkdocs.yml, origin).")
+@click.option("--branch", "-b", metavar="BRANCH",
+              help="Branch that holds the site (default: remote_branch of mkdocs.yml, gh-pages).")
 @click.option("--message", "-m", help="Commit message (default: names the commit of the sources).")
 @click.pass_context
 def publish_cmd(ctx: click.Context, remote: str | None, branch: str | None, message: str | None) -> None:
@@ -260,26 +265,28 @@ def new(ctx: click.Context, date_: dt.datetime | None, special: str | None, spec
     """
     if special_id and not special:
         raise click.UsageError("--id names a special episode; give its title with --special")
-    from talkbase.render import Renderer, SiteOptions  # Jinja and the page code: only the commands that render
+    from talkbase.render import load_labels, template_env  # Jinja: only the commands that render
 
     layout = _layout(ctx)
     project = _load(layout, "then run talkbase new again")
-    renderer = Renderer(project, SiteOptions())
-    starts = [s for e in project.episodes if (s := renderer.start_of(e))]
-    renderer.options.now = max([dt.datetime.now(dt.timezone.utc), *starts])  # never before the latest episode
-    day = date_.date() if date_ else None if special else renderer.next_session().date()
+    schedule = Schedule(project.series.schedule)
+    starts = [s for e in project.episodes if (s := schedule.start_of(e))]
+    now = schedule.now(max([dt.datetime.now(dt.timezone.utc), *starts]))  # never before the latest episode
+    day = date_.date() if date_ else None if special else schedule.next_session(now, project.episodes).date()
     numbers = [e.number for e in project.episodes if e.number is not None]
     ordinal = 1 + max((e.ordinal or 0 for e in project.episodes if e.number is None), default=0)
     if special:
         number, slug = None, special_id or (day.isoformat() if day else f"{ordinal:02d}")
-        name, heading = f"special-{slug}.yaml", f"{renderer.labels['special']} {ordinal:02d}：{special}"
+        label = load_labels(project.series.language)["special"]
+        name, heading = f"special-{slug}.yaml", f"{label} {ordinal:02d}：{special}"
     else:
         number, slug = (max(numbers) + 1 if numbers else 1), None
         name, heading = f"{number:03d}.yaml", f"{number:03d}"
     path = layout.talks / name
-    text = renderer.env.get_template("new-episode.yaml.j2").render(
-        number=number, special=slug, title=json.dumps(special, ensure_ascii=False), date=day and day.isoformat(),
-        heading=heading, time=renderer.slot_for(day or renderer.now().date()).time, ordinal=ordinal,
+    text = template_env(layout.templates).get_template("new-episode.yaml.j2").render(
+        series=project.series, number=number, special=slug, title=json.dumps(special, ensure_ascii=False),
+        date=day and day.isoformat(),
+        heading=heading, time=schedule.slot_for(day or now.date()).time, ordinal=ordinal,
         after=project.sources[-1].episode.slug if project.sources else "",
         schema=Path(os.path.relpath(layout.root / "schema" / "episode.schema.json", layout.talks)).as_posix())
     try:  # templates/ belongs to the project, so check that what it gave is a valid episode
@@ -329,7 +336,8 @@ def generate(ctx: click.Context) -> None:
         sys.exit(1)
     except ConflictError as err:
         _fail(f"talkbase generate: will not overwrite:\n{err}")
-    click.echo(f"{len(result.report.written)} written, {result.report.unchanged} unchanged, {len(result.report.removed)} removed")
+    report = result.report
+    click.echo(f"{len(report.written)} written, {report.unchanged} unchanged, {len(report.removed)} removed")
 
 
 @cli.group(short_help="Run demo notebooks and freeze their outputs.")
@@ -347,8 +355,12 @@ def demos_run(ctx: click.Context, names: tuple[str, ...], timeout: int, force: b
     from talkbase import demos as notebooks
 
     folder = _layout(ctx).notebooks
+
+    def progress(line: str) -> None:
+        click.echo(line, err=True)
+
     try:
-        for name, outcome in notebooks.run(folder, list(names), timeout, force, lambda line: click.echo(line, err=True)):
+        for name, outcome in notebooks.run(folder, list(names), timeout, force, progress):
             click.echo(f"{name}: {outcome}")
     except notebooks.DemoError as err:
         _fail(f"talkbase demos run: {err}\nThe previous outputs were kept.")
@@ -372,7 +384,8 @@ def demos_status(ctx: click.Context) -> None:
         line = f"{notebook.name}: {state.state}"
         if state.record:
             r = state.record
-            versions = ", ".join(f"{k} {v}" for k, v in r["packages"].items() if k in ("torch", "transformers", "numpy"))
+            versions = ", ".join(f"{k} {v}" for k, v in r["packages"].items()
+                                 if k in ("torch", "transformers", "numpy"))
             line += f" (ran {r['started']}, {r['duration_s']} s on {r['device']}; {versions})"
         click.echo(line)
         for drift in state.package_drift:
@@ -446,7 +459,5 @@ def main() -> None:
             raise
         _fail(f"talkbase: internal error: {type(err).__name__}: {err} (set TALKBASE_DEBUG=1 for details)")
     finally:
-        # Python's last cycle collection at exit would walk every loaded episode object once more for nothing
-        # (3 s of a 7 s `talkbase validate` at 1000 episodes); frozen objects are still freed, just not walked.
-        gc.freeze()
+        before_exit()
 

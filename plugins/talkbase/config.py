@@ -9,6 +9,8 @@ from talkbase.project import Layout
 
 
 class TalkbaseConfig(Config):
+    """The plugin's options, checked by MkDocs when it reads mkdocs.yml, so a mistyped option stops the build."""
+
     series = c.Type(str, default="series.yml")
     """Series settings file (name, schedule, the texts that repeat every week), relative to mkdocs.yml."""
 
@@ -26,8 +28,9 @@ class TalkbaseConfig(Config):
 
     parallel = c.Type(bool, default=True)
     """Share MkDocs' Markdown conversion with a second process, on Linux machines with two or more cores and
-    sites of 100 pages or more, when no other plugin may keep state from converting a page (parallel.py): the
-    site is the same either way. `TALKBASE_PARALLEL=off` also keeps the generator to one process."""
+    sites of 100 pages or more, when no other plugin may keep state from converting a page
+    (speed/conversion.py): the site is the same either way. `TALKBASE_PARALLEL=off` also keeps the generator
+    to one process."""
 
     def layout(self, root: Path, docs: str) -> Layout:
         """Where the project's parts are, as these options name them (`root`: the folder of mkdocs.yml)."""

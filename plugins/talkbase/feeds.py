@@ -19,7 +19,8 @@ from talkbase.render import Renderer, plain
 ATOM = "http://www.w3.org/2005/Atom"
 UPCOMING_WEEKS = 8
 # What neither XML 1.0 nor iCalendar text may hold: control characters (but tab and line feed) and non-characters.
-# Validation refuses them in every text already; the writers drop any that still arrive, so their files stay well-formed.
+# Validation refuses them in every text already; the writers drop any that still arrive, so their files stay
+# well-formed.
 _UNPRINTABLE = re.compile("[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -46,7 +47,8 @@ def feeds(r: Renderer) -> list[Feed]:
     name = r.series.name
     out = [Feed(name, "index.md", "feed.xml", "feed.json",
                 [(start, slugs.page("talks", s.episode.slug), r.title_of(s.episode), r.summary_of(s.episode) or
-                  r.title_of(s.episode), list(s.episode.summary)) for s in r.newest_first if (start := r.start_of(s.episode))])]
+                  r.title_of(s.episode), list(s.episode.summary))
+                 for s in r.newest_first if (start := r.start_of(s.episode))])]
     k = r.knowledge
     for topic in k.topics.values():
         out.append(_about(r, r.follow_title(topic.name), "topics", topic.slug, topic.refs, topic.episodes))
@@ -112,10 +114,12 @@ def json_feed(r: Renderer, feed: Feed, site_url: str) -> str:
     """The same feed as JSON Feed 1.1 (jsonfeed.org/version/1.1): json.dumps escapes what JSON must."""
     base = site_url.rstrip("/") + "/"
     items = [{"id": _address(base, target), "url": _address(base, target), "title": plain(title),
-              "content_text": plain(summary), "date_published": start.isoformat(), **({"tags": categories} if categories else {})}
+              "content_text": plain(summary), "date_published": start.isoformat(),
+              **({"tags": categories} if categories else {})}
              for start, target, title, summary, categories in feed.entries[:FEED_LIMIT]]
-    doc = {"version": "https://jsonfeed.org/version/1.1", "title": feed.title, "home_page_url": _address(base, feed.page),
-           "feed_url": base + feed.json, "language": r.series.language, "authors": [{"name": r.series.name}], "items": items}
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": feed.title,
+           "home_page_url": _address(base, feed.page), "feed_url": base + feed.json, "language": r.series.language,
+           "authors": [{"name": r.series.name}], "items": items}
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 
@@ -130,10 +134,10 @@ def calendar(r: Renderer, site_url: str) -> bytes:
     for start in regular:
         events[f"{start:%Y%m%d}"] = (start, r.series.name, r.schedule_line(), "")
     for src in r.project.sources:
-        start = r.start_of(src.episode)
-        if start and start > now:
+        began = r.start_of(src.episode)
+        if began and began > now:
             url = f"{site_url.rstrip('/')}/talks/{src.episode.slug}/" if site_url else ""
-            events[f"{start:%Y%m%d}"] = (start, r.title_of(src.episode), r.summary_of(src.episode), url)
+            events[f"{began:%Y%m%d}"] = (began, r.title_of(src.episode), r.summary_of(src.episode), url)
     cal = icalendar.Calendar()
     cal.add("version", "2.0")
     cal.add("prodid", f"-//talkbase//{_printable(r.series.name)}//{r.series.language.upper()}")
@@ -143,7 +147,7 @@ def calendar(r: Renderer, site_url: str) -> bytes:
     cal.add("x-wr-timezone", r.series.schedule.timezone)
     stamp = dt.datetime.combine(now.astimezone(dt.timezone.utc).date(), dt.time(), dt.timezone.utc)
     for key, (start, title, description, url) in sorted(events.items()):
-        slot = r.slot_for(start.date())
+        slot = r.schedule.slot_for(start.date())
         event = icalendar.Event()
         event.add("uid", f"{key}@{host}")
         event.add("dtstamp", stamp)
@@ -181,7 +185,8 @@ def webvtt(r: Renderer, chapters: list[dict], length: int | None) -> str:
     """WebVTT chapters: each cue runs to the next one, the last to the end of the video. Cue text escapes & < >
     (so no `-->` can end a cue early) and stays on one line (a blank line would end it)."""
     moments = _with_opening(r, chapters)
-    ends = [at for at, _ in moments[1:]] + [length if length and length > moments[-1][0] else moments[-1][0] + WEBVTT_LAST]
+    last_at = moments[-1][0]
+    ends = [at for at, _ in moments[1:]] + [length if length and length > last_at else last_at + WEBVTT_LAST]
     cues = [f"{i}\n{_clock(at, True)} --> {_clock(end, True)}\n{html.escape(title, quote=False)}\n"
             for i, ((at, title), end) in enumerate(zip(moments, ends), 1)]
     return "WEBVTT\n\n" + "\n".join(cues)

@@ -1,7 +1,8 @@
-"""The generator core: load and check the project, render every page, write what changed into docs/.
+"""The generator: load and check the project, render every page, write what changed into docs/.
 
 The MkDocs plugin and the `talkbase` command both call `generate`; the result is plain Markdown
-files, so the pages also build with any MkDocs-compatible engine after `talkbase generate`.
+files, so the pages also build with any MkDocs-compatible engine after `talkbase generate`. It runs
+the pure core (project.py, render.py) through the speed layer (`talkbase.speed`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from dataclasses import dataclass
 
 from talkbase import feeds, history
 from talkbase.demos import Notebook, RenderedDemo, render_freeze
-from talkbase.project import Layout, Project, collector_paused, load_project
+from talkbase.project import Layout, Project
 from talkbase.render import Renderer, SiteOptions
+from talkbase.speed.collector import collector_paused
+from talkbase.speed.loading import load_project
+from talkbase.speed.pages import compiled_templates, render_pages
 from talkbase.write import WriteReport, write_tree
 
 DEMOS = "assets/demos"  # where the files of notebooks' frozen runs go in docs/
@@ -19,6 +23,8 @@ DEMOS = "assets/demos"  # where the files of notebooks' frozen runs go in docs/
 
 @dataclass
 class Generated:
+    """What a generation made: the project it loaded, what it wrote into docs/, what it warns of."""
+
     project: Project
     report: WriteReport
     warnings: list[str]
@@ -51,14 +57,15 @@ def render_all(project: Project, options: SiteOptions, warnings: list[str] | Non
     """Every generated file under docs/, by relative path, with the files the texts link (read again each time, so
     that an edited image reaches the site); problems worth a warning go to `warnings`."""
     warnings = warnings if warnings is not None else []
-    demos, files = frozen_demos(project, warnings)
+    demos, demo_files = frozen_demos(project, warnings)
+    files: dict[str, str | bytes] = dict(demo_files)
     changed = history.last_changed(project.layout.root, [src.display for src in project.sources])
     with collector_paused():
-        renderer = Renderer(project, options, demos, changed)
-        files.update(renderer.pages())
+        renderer = Renderer(project, options, demos, changed, compiled_templates(project.layout.root))
+        files.update(render_pages(renderer))
         files["calendar.ics"] = feeds.calendar(renderer, options.site_url)
         for src in project.sources:
-            if chapters := renderer.chapters(src):
+            if src.episode.video and (chapters := renderer.chapters(src)):
                 paths = renderer.chapter_files(src.episode)
                 files[paths["vtt"]] = feeds.webvtt(renderer, chapters, src.episode.video.length)
                 files[paths["txt"]] = feeds.chapter_lines(renderer, chapters)

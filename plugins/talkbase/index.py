@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from talkbase import cache, slugs
+from talkbase import slugs
+from talkbase.hashing import digest
 from talkbase.links import classify
 from talkbase.outline import SECTION_IDS
 from talkbase.project import Project, Source
@@ -29,7 +30,7 @@ def topic_slug(name: str) -> str:
     if slug in slugs.RESERVED:
         slug += "-topic"
     if len(slug.encode()) > slugs.MAX_BYTES:
-        slug = slug.encode()[:slugs.MAX_BYTES - 11].decode(errors="ignore").rstrip("-") + "-" + cache.digest(slug)[:10]
+        slug = slug.encode()[:slugs.MAX_BYTES - 11].decode(errors="ignore").rstrip("-") + "-" + digest(slug)[:10]
     return slug
 
 
@@ -44,11 +45,14 @@ class Ref:
 
     @cached_property  # every page that lists the place links to it
     def target(self) -> str:
+        """The episode page's docs/ path and the anchor (talks/003.md#news): what links to the place start from."""
         return slugs.page("talks", self.source.episode.slug) + (f"#{self.anchor}" if self.anchor else "")
 
 
 @dataclass
 class Topic:
+    """A topic page: the episodes about it (their summary or tags name it) and the places tagged with it."""
+
     name: str
     slug: str
     episodes: list[Source] = field(default_factory=list)
@@ -57,11 +61,14 @@ class Topic:
 
 @dataclass
 class PersonRecord:
+    """A person page: every place that credits the person, as crew, section contributor or author of an entry."""
+
     pid: str
     refs: list[Ref] = field(default_factory=list)
 
     @property
     def episodes(self) -> list[Source]:
+        """The episodes that credit the person, each once, newest first (the order of `refs`)."""
         seen: dict[str, Source] = {}
         for ref in self.refs:
             seen.setdefault(ref.source.episode.slug, ref.source)
@@ -70,6 +77,8 @@ class PersonRecord:
 
 @dataclass
 class Paper:
+    """An arXiv paper: the links the episodes gave for it (abs, pdf) and the entries that cite it."""
+
     arxiv_id: str
     urls: list[str] = field(default_factory=list)
     refs: list[Ref] = field(default_factory=list)
@@ -77,17 +86,21 @@ class Paper:
 
 @dataclass
 class Knowledge:
+    """What `build` collects for the topic, person and paper pages, and the spellings that name each topic."""
+
     topics: dict[str, Topic]  # by slug
     people: dict[str, PersonRecord]
     papers: dict[str, Paper]
     aliases: dict[str, str]  # topic_key -> slug
 
     def topic(self, name: str) -> Topic | None:
+        """The topic a name means, in any of its spellings; None when no episode is about it."""
         slug = self.aliases.get(topic_key(name))
         return self.topics.get(slug) if slug else None
 
 
-CREW_ROLES = (("hosts", "hosts"), ("editors", "editors"), ("section_owners", "section_owners"), ("contributors", "content_contributors"))
+CREW_ROLES = (("hosts", "hosts"), ("editors", "editors"), ("section_owners", "section_owners"),
+              ("contributors", "content_contributors"))
 
 
 def build(project: Project) -> Knowledge:

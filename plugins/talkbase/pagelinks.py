@@ -103,9 +103,10 @@ def _texts(project: Project) -> Iterator[tuple[str, Document, str, tuple, str, l
         return
     if assets.mentions(series.text):
         # any episode page stands for all of them: they are in one folder
-        shown = {HOME: HOME, EPISODE: slugs.page("talks", project.sources[0].episode.slug) if project.sources else None}
+        shown = {HOME: HOME, EPISODE: slugs.page("talks", project.sources[0].episode.slug) if project.sources else ""}
         for loc, text in markdown_texts(project.series):
-            yield display, series, posixpath.dirname(display), loc, text, [shown[p] for p in SERIES_PAGES.get(loc[0], ()) if shown[p]]
+            pages = [shown[p] for p in SERIES_PAGES.get(loc[0], ()) if shown[p]]
+            yield display, series, posixpath.dirname(display), loc, text, pages
 
 
 def _site_files(project: Project) -> set[str]:
@@ -136,7 +137,8 @@ def _missing(page: str, target: str, files: set[str]) -> str | None:
     if not absolute and posixpath.normpath(posixpath.join(folder, path)).lstrip("/") in files:
         return None
     reason = (f"the link {target!r} starts at the root of the host, so it breaks where the site is not served from "
-              f"the root; write it relative to this page" if absolute else f"the link {target!r} points to no page of the site")
+              f"the root; write it relative to this page" if absolute
+              else f"the link {target!r} points to no page of the site")
     # MkDocs' guesses: from the page's file and from its address (talks/003/), the file of a folder or an .html page
     address = folder if posixpath.basename(page) == "index.md" else posixpath.splitext(page)[0]
     for base in dict.fromkeys((folder, address)):

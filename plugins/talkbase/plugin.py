@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 from pathlib import Path
 
-import watchdog.events
-
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 
-from talkbase.cache import digest
+from talkbase import mkdocs_internals as internals
+from talkbase import search
 from talkbase.config import TalkbaseConfig
 from talkbase.generate import generate
+from talkbase.hashing import digest
 from talkbase.load import ProblemsFound
-from talkbase import forked, parallel, search
-from talkbase.project import Layout, collector_paused, episode_files
-from talkbase.render import SiteOptions, compiled_templates
+from talkbase.project import Layout, episode_files
+from talkbase.render import SiteOptions
 from talkbase.sanitize import clean
+from talkbase.speed import conversion, forked
+from talkbase.speed.collector import collector_paused, release
+from talkbase.speed.pages import compiled_templates
 from talkbase.write import MANIFEST, ConflictError, WriteReport
 
 log = get_plugin_logger(__name__)
@@ -28,57 +29,38 @@ log = get_plugin_logger(__name__)
 PROGRESS_MIN_PAGES = 50  # below this a build is quick enough to need no progress lines
 
 
-class _DocsWatch(watchdog.events.FileSystemEventHandler):
-    """Rebuild on changes in docs/ except the generator's own writes, which would otherwise rebuild everything twice:
-    its temporary files, its manifest, files that hold exactly what it last wrote and files it removed."""
-
-    def __init__(self, server, docs: str, plugin: TalkbasePlugin):
-        self.server, self.docs, self.plugin = server, docs, plugin
-
-    def _ours(self, path: str) -> bool:
-        name = os.path.basename(path)
-        if name == MANIFEST or name.startswith(".") and name.endswith(".tmp"):
-            return True
-        report = self.plugin.report
-        if report is None:
-            return False
-        rel = Path(os.path.relpath(path, self.docs)).as_posix()
-        try:
-            data = Path(path).read_bytes()
-        except OSError:  # gone: ours if the generator removed it
-            return rel in report.removed
-        return report.holds_what_was_written(rel, data)
-
-    def on_any_event(self, event) -> None:
-        paths = [event.src_path] + ([event.dest_path] if getattr(event, "dest_path", "") else [])
-        if event.is_directory or all(self._ours(p) for p in paths):
-            return
-        with self.server._rebuild_cond:  # what mkdocs' own watch callback does (mkdocs 1.6 LiveReloadServer)
-            self.server._want_rebuild = True
-            self.server._rebuild_cond.notify_all()
-
-
 class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
+    """Writes the episodes' pages into docs/ before MkDocs reads it, and shapes how MkDocs builds them."""
+
     report: WriteReport | None = None  # what the last generation wrote into docs/
     dirty = serving = False
     settings: str | None = None  # digest of mkdocs.yml at the last build in this process
     everything = False  # rebuild every page although the build is dirty: mkdocs.yml changed
     searching = False  # this build writes talkbase's search index (search.py) in place of material's
+    shortcuts = False  # this build may use MkDocs' and material's private parts (mkdocs_internals.py)
 
     def __init__(self):
         super().__init__()
-        self.helpers: list[parallel.PageConversion] = []  # second-process work in this build
+        self.helpers: list[conversion.PageConversion] = []  # second-process work in this build
         self.records: dict[str, list[dict]] = {}  # search records by page URL, kept from build to build when serving
 
     def on_startup(self, *, command, dirty):
+        """Default priority: only notes how MkDocs runs (serve, dirty), which every later event asks."""
         self.dirty, self.serving = dirty, command == "serve"
 
     def layout(self, config) -> Layout:
+        """Where the project's parts are, for this MkDocs configuration."""
         return self.config.layout(Path(config.config_file_path).parent, config.docs_dir)
 
     def on_config(self, config):
+        """Default priority: generate the pages. Any time before MkDocs reads docs/ (after on_config) would do."""
         if "talkbase.rawtext" not in config.markdown_extensions:  # contributors' `<` shown as typed (rawtext.py)
             config.markdown_extensions.append("talkbase.rawtext")
+        why = internals.unsupported()
+        self.shortcuts = why is None
+        if why is not None:
+            log.info(f"{why}: every page is converted in one process, material's search indexes the site, "
+                     f"and the theme's templates are compiled each build")
         layout = self.layout(config)
         settings = digest(Path(config.config_file_path).read_bytes()) if config.config_file_path else None
         self.everything = self.dirty and self.settings is not None and settings != self.settings
@@ -86,7 +68,7 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
         log.info(f"reading {len(episode_files(layout))} episodes and writing their pages")
         try:
             # The project and its pages live until the build ends: frozen, the cycle collector leaves them alone
-            # during the build and at exit; serving unfreezes them after each build.
+            # during the build and at exit; serving releases them after each build.
             with collector_paused(keep=True):
                 result = generate(layout, SiteOptions(site_url=config.site_url or ""))
         except ProblemsFound as err:
@@ -101,52 +83,57 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
         return config
 
     def on_files(self, files, config):
+        """Default priority: choose the search, and in a dirty build that must render every page, mark them all
+        as changed. Any time after material's search plugin read its config (on_config) would do."""
         why = search.unusable(config)
-        if why is not None and search.material_search(config) is not None:
+        if why is not None and search.material_search(config) is not None and self.shortcuts:  # else said already
             log.info(f"{why}: using material's own search")
         self.searching = why is None
         if self.searching:
-            search.silence(search.material_search(config))
+            internals.index_no_page(search.material_search(config))
         # a dirty build in a fresh process has no search records of the pages it would skip: it renders them all
         if self.everything or self.dirty and self.searching and not self.records:
             if self.everything:  # navigation, theme or extensions may show on every page, not only on changed ones
                 log.info("mkdocs.yml changed: rebuilding every page")
-            for file in files:
-                file.is_modified = lambda: True  # what a dirty build asks of each file, answered for this build
+            _outdate(files)
         self.total = len(files.documentation_pages())
         self.done = 0
         return files
 
-    @event_priority(-100)  # last, right before MkDocs converts the pages
+    @event_priority(-100)
     def on_nav(self, nav, config, files):
+        """Last (-100): right before MkDocs converts the pages, with every plugin's changes to the files made."""
         pages = self._pages(files)
-        if self.config.parallel and forked.worthwhile(len(pages)):
-            if (other := parallel.unknown(config)) is None:
-                self.helpers.append(parallel.PageConversion(pages, config, files))
+        if self.shortcuts and self.config.parallel and forked.worthwhile(len(pages)):
+            if (other := conversion.unknown(config)) is None:
+                self.helpers.append(conversion.PageConversion(pages, config, files))
             else:
                 log.info(f"converting every page in one process: {other} may keep what it sees of each page, "
                          f"which a second process would keep to itself")
         return nav
 
-    @event_priority(-100)  # last, right before MkDocs renders the pages with the theme
+    @event_priority(-100)
     def on_env(self, env, config, files):
-        self._stop_helpers()  # every page is converted by now
-        if env.bytecode_cache is None:  # MkDocs compiles some forty theme templates on every build: 0.3 s
-            env.bytecode_cache = compiled_templates(self.layout(config).root, "theme")
+        """Last (-100): every page is converted by now, and no other plugin changes the theme's environment after."""
+        self._stop_helpers()
+        if self.shortcuts:
+            internals.keep_compiled(env, compiled_templates(self.layout(config).root, "theme"))
         env.globals["talkbase_search"] = self.searching  # overrides/main.html then loads talkbase-search.js
         if self.searching:
             alive = {f.page.url for f in files.documentation_pages() if f.page is not None}
             self.records = {url: records for url, records in self.records.items() if url in alive}
         return env
 
-    @event_priority(50)  # before material's search plugin, which strips the data-search-exclude marks
+    @event_priority(50)
     def on_page_context(self, context, page, config, nav):
+        """Early (50): before material's search plugin, which strips the data-search-exclude marks read here."""
         if self.searching:
             self.records[page.url] = search.page_records(page)
         return context
 
-    @event_priority(100)  # first: every page is rendered by now
+    @event_priority(100)
     def on_post_build(self, config):
+        """First (100): every page is rendered by now; the index is written before others look at the site."""
         self._stop_helpers()
         if self.searching:
             start = time.perf_counter()
@@ -155,42 +142,72 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
                      f"{written['words']} words in {written['files']} files ({written['bytes'] / 1e6:.1f} MB) "
                      f"in {time.perf_counter() - start:.1f} s")
         if self.serving:
-            gc.unfreeze()  # what this build leaves behind can be collected before the next one
+            release()  # what this build leaves behind can be collected before the next one
 
     def on_build_error(self, error):
+        """Default priority: end the helpers and release the frozen objects of a build that failed."""
         self._stop_helpers()
-        gc.unfreeze()
+        release()
 
     def _pages(self, files) -> list:
         """The pages this build converts and renders (a dirty build skips unmodified ones)."""
-        return [f.page for f in files.documentation_pages() if f.page is not None and (not self.dirty or f.is_modified())]
+        return [f.page for f in files.documentation_pages()
+                if f.page is not None and (not self.dirty or f.is_modified())]
 
     def _stop_helpers(self) -> None:
         for helper in self.helpers:
             helper.close()
-            log.debug(f"{type(helper).__name__}: {helper.helper.used} of {len(helper.pages)} pages done in a second process")
+            log.debug(f"{type(helper).__name__}: {helper.helper.used} of {len(helper.pages)} pages "
+                      f"done in a second process")
         self.helpers = []
 
     def on_page_markdown(self, markdown, page, config, files):
-        """Report progress every tenth of the pages, so a build of hundreds of episodes shows it is moving."""
+        """Default priority: report progress every tenth of the pages, so a large build shows it is moving."""
         self.done += 1
         if self.total >= PROGRESS_MIN_PAGES and (self.done % max(1, self.total // 10) == 0 or self.done == self.total):
             log.info(f"rendered {self.done}/{self.total} pages")
         return markdown
 
-    @event_priority(-100)  # last: the allowlist sees the HTML every other plugin made, as readers will get it
+    @event_priority(-100)
     def on_page_content(self, html, page, config, files):
-        """Every page's HTML through the allowlist (sanitize.py). Math is MathML already: the generator wrote it."""
+        """Last (-100): the allowlist (sanitize.py) sees the HTML every other plugin made, as readers will get it.
+        Math is MathML already: the generator wrote it."""
         return clean(html)
 
     def on_serve(self, server, config, builder):
+        """Default priority: watch the project's sources, and docs/ without the generator's own writes."""
         layout = self.layout(config)
         docs = os.path.abspath(config.docs_dir)
-        if docs in server._watched_paths:  # replace mkdocs' own watch of docs/ by one that skips the generator's writes
-            server.unwatch(docs)
-            server.observer.schedule(_DocsWatch(server, docs, self), docs, recursive=True)
+        if self.shortcuts:
+            internals.watch_except(server, docs, lambda path: self._ours(path, docs))
         # images/ beside series.yml: the files its texts show (talks/images/ is watched with talks/)
-        for path in (layout.talks, layout.templates, layout.notebooks, layout.data, layout.series, layout.root / "images"):
+        sources = (layout.talks, layout.templates, layout.notebooks, layout.data, layout.series, layout.root / "images")
+        for path in sources:
             if path.exists():
                 server.watch(str(path))
         return server
+
+    def _ours(self, path: str, docs: str) -> bool:
+        """Whether a change in docs/ is the generator's own, which would otherwise rebuild everything twice: its
+        temporary files, its manifest, files that hold exactly what it last wrote and files it removed."""
+        name = os.path.basename(path)
+        if name == MANIFEST or name.startswith(".") and name.endswith(".tmp"):
+            return True
+        if self.report is None:
+            return False
+        rel = Path(os.path.relpath(path, docs)).as_posix()
+        try:
+            data = Path(path).read_bytes()
+        except OSError:  # gone: ours if the generator removed it
+            return rel in self.report.removed
+        return self.report.holds_what_was_written(rel, data)
+
+
+def _outdate(files) -> None:
+    """Make a dirty build rebuild every file: MkDocs skips a file whose output is newer than its source
+    (`File.is_modified`), so each output is dated back to 1970. Outputs only: the sources stay as they are."""
+    for file in files:
+        try:
+            os.utime(file.abs_dest_path, (0, 0))
+        except OSError:  # no output yet: MkDocs builds it anyway
+            pass

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 from pydantic import TypeAdapter, ValidationError
 
-from talkbase import cache, pagelinks, slugs
+from talkbase import pagelinks, slugs
 from talkbase.demos import Notebook
-from talkbase.forked import each
-from talkbase.load import (Document, Problem, ProblemsFound, explain, file_stamp, key_path, load_model, parse_yaml,
+from talkbase.hashing import digest
+from talkbase.load import (Document, Problem, ProblemsFound, explain, key_path, load_model, parse_yaml,
                            read_document, read_version, suggest, validate_document)
 from talkbase.outline import Outline, outline
-from talkbase.schema import PERSON_ID, Episode, Person, Series, TopicAliases, format_offset, moments
-
-PERSON_KEYS = {"hosts", "editors", "section_owners", "contributors", "by"}
+from talkbase.schema import (PERSON_ID, PERSON_KEYED, PERSON_KEYS, Episode, Person, Series, TopicAliases,
+                             format_offset, moments)
 
 
 @dataclass(frozen=True)
@@ -37,6 +34,7 @@ class Layout:
 
     @classmethod
     def at(cls, root: Path, **paths: str) -> Layout:
+        """The layout of the project at `root`; `paths` (relative to it) replace the default places."""
         root = root.resolve()
         defaults = {"series": "series.yml", "talks": "talks", "data": "data", "templates": "templates",
                     "notebooks": "notebooks", "docs": "docs"}
@@ -44,6 +42,7 @@ class Layout:
         return cls(root=root, **{k: (root / v).resolve() for k, v in defaults.items()})
 
     def rel(self, path: Path) -> str:
+        """How messages name `path`: relative to the project, with forward slashes."""
         return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
 
 
@@ -67,6 +66,8 @@ class Source:
 
 @dataclass
 class Project:
+    """A loaded project: its layout, the series settings, the registries, and every valid episode."""
+
     layout: Layout
     series: Series
     people: dict[str, Person]
@@ -78,14 +79,17 @@ class Project:
 
     @property
     def episodes(self) -> list[Episode]:
+        """The episodes alone, in build order (oldest first)."""
         return [s.episode for s in self.sources]
 
 
 def yaml_files(folder: Path) -> list[Path]:
+    """The YAML files directly in `folder`, by name; none if it is missing."""
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml")) if folder.is_dir() else []
 
 
 def episode_files(layout: Layout) -> list[Path]:
+    """Every episode file: the YAML files in talks/."""
     return yaml_files(layout.talks)
 
 
@@ -149,7 +153,7 @@ def _walk_people(data: Any, loc: tuple = (), out: list | None = None) -> list[tu
     Plain recursion into one list: this walks every value of every episode."""
     out = [] if out is None else out
     for key, value in data.items() if data.__class__ is dict else enumerate(data):
-        if key == "roles" and value.__class__ is dict:  # an episode's roles are keyed by person id
+        if key in PERSON_KEYED and value.__class__ is dict:  # an episode's roles are keyed by person id
             out += [(loc + (key, pid), pid) for pid in value if isinstance(pid, str)]
         elif key in PERSON_KEYS:  # keys are text or whole numbers; only text can match
             if value.__class__ is list:
@@ -198,9 +202,10 @@ def cross_check(project: Project) -> list[Problem]:
             line, col = src.doc.marks.get(("after",), (1, 1))
             problems.append(Problem(src.display, line, col, f"after: no episode has the page id {src.episode.after!r}"
                                     f"{suggest(src.episode.after, sorted(seen))}"))
-    dated = sorted((s for s in project.sources if s.episode.number is not None and s.episode.date), key=lambda s: s.episode.number)
-    for before, after in zip(dated, dated[1:]):
-        if after.episode.date < before.episode.date:
+    dated = sorted((s for s in project.sources if s.episode.number is not None and s.episode.date),
+                   key=lambda s: s.episode.number or 0)
+    for before, after in zip(dated, dated[1:]):  # every one has a date (max and min only for the type checker)
+        if (after.episode.date or dt.date.max) < (before.episode.date or dt.date.min):
             line, col = after.doc.marks.get(("date",), (1, 1))
             problems.append(Problem(after.display, line, col,
                                     f"date {after.episode.date} of episode {after.episode.number} is before the date "
@@ -213,34 +218,34 @@ def cross_check(project: Project) -> list[Problem]:
                 if video is None:
                     problems.append(Problem(src.display, line, col, f"{key_path(loc)}: a moment in the video, but the "
                                             f"episode has none; add its 'video' (url, or a note while it is not out)"))
-                elif at > video.length:
-                    problems.append(Problem(src.display, line, col, f"{key_path(loc)}: {format_offset(at)} is past the "
-                                            f"end of the video, which runs {format_offset(video.length)} (video.length)"))
+                elif video.length is not None and at > video.length:
+                    problems.append(Problem(src.display, line, col,
+                                            f"{key_path(loc)}: {format_offset(at)} is past the end of the video, "
+                                            f"which runs {format_offset(video.length)} (video.length)"))
     notebooks: set[Path] = set()  # each notebook's files are read once, however many episodes show it
     for src in project.sources:
         practice = src.episode.practice
-        for i, ref in enumerate(practice.notebooks if practice else []):
+        if practice is None:
+            continue
+        for i, ref in enumerate(practice.notebooks):
             loc = ("practice", "notebook") + (() if isinstance(practice.notebook, str) else (i,))
             target = (layout.root / ref).resolve()
             line, col = src.doc.marks.get(loc, (1, 1))
             folder = layout.rel(layout.notebooks)
             if not target.is_relative_to(layout.notebooks):
-                problems.append(Problem(src.display, line, col, f"{key_path(loc)}: expected a path inside {folder}/, found {ref!r}"))
+                problems.append(Problem(src.display, line, col,
+                                        f"{key_path(loc)}: expected a path inside {folder}/, found {ref!r}"))
             elif not target.is_file():
-                problems.append(Problem(src.display, line, col, f"{key_path(loc)}: no such file {ref!r}; expected a notebook in {folder}/"))
+                problems.append(Problem(src.display, line, col,
+                                        f"{key_path(loc)}: no such file {ref!r}; expected a notebook in {folder}/"))
             elif target not in notebooks:  # the build reads it and its freeze: one that is not JSON is reported here
                 notebooks.add(target)
                 problems += Notebook.at(target, layout.notebooks, layout.root).problems()
     return problems
 
 
-# Valid episodes by (path, project root): `talkbase build` validates before the plugin loads the project
-# again, and `talkbase serve` reloads talks/ on every edit; both then parse only the files that changed.
-_EPISODES: dict[tuple[Path, Path], _Read] = {}
-
-
 @dataclass
-class _Read:
+class EpisodeRead:
     """What reading one episode file gave: its document if it parsed, the episode if it is valid, or problems."""
 
     display: str
@@ -251,126 +256,64 @@ class _Read:
 
 
 @dataclass
-class _Parsed:
-    """A valid episode just parsed, with the plain data it was validated from. Its cache entry (`cache.encode`)
-    holds that data, not the model: pickling an episode's forty-odd models cost 0.29 ms, its data 0.07 ms, and
-    validating the data again costs about what unpickling the models did (0.31 ms against 0.29). The entry is
-    made once, where the episode was parsed: a helper sends those bytes, which the cache stores as they are."""
+class Parsed:
+    """A valid episode just parsed, with the plain data it was validated from (what a cache would keep)."""
 
     episode: Episode
     data: Any
     people: list[tuple[tuple, str]]
 
-    @cached_property
-    def entry(self) -> bytes:
-        return cache.encode((self.data, self.people))
 
-    def __reduce__(self) -> tuple:
-        return _Parsed.from_entry, (self.entry,)
-
-    @staticmethod
-    def from_entry(entry: bytes) -> _Parsed | None:
-        """The episode an entry holds; None for an entry this code cannot use (see `cache.decode`)."""
-        stored = cache.decode(entry)
-        if stored is None:
-            return None
-        data, people = stored
-        try:
-            parsed = _Parsed(Episode.model_validate(data), data, people)
-        except ValidationError:  # valid when stored, by the same code: only a damaged entry gets here
-            return None
-        parsed.__dict__["entry"] = entry  # already made: what the cache stores
-        return parsed
-
-
-def _parse_episode(display: str, text: str) -> _Read | _Parsed:
+def parse_episode(display: str, text: str) -> EpisodeRead | Parsed:
     """Parse and validate one episode's text."""
     try:
         doc = parse_yaml(text, display)
     except ProblemsFound as err:
-        return _Read(display, problems=err.problems)
+        return EpisodeRead(display, problems=err.problems)
     people = _walk_people(doc.data) if isinstance(doc.data, (dict, list)) else []
     try:
         episode = validate_document(doc, display, Episode)
-    except ProblemsFound as err:  # problems are never cached
-        return _Read(display, doc, problems=err.problems, people=people)
-    return _Parsed(episode, doc.data, people)
+    except ProblemsFound as err:
+        return EpisodeRead(display, doc, problems=err.problems, people=people)
+    return Parsed(episode, doc.data, people)
 
 
-def _valid(path: Path, display: str, text: str, stamp: tuple | None, key: str, episode: Episode,
-           people: list[tuple[tuple, str]]) -> _Read:
-    """A valid episode, just parsed or from the cache; its document keeps the text, not the data the episode holds."""
+def valid_read(path: Path, display: str, text: str, stamp: tuple | None, parsed: Parsed) -> EpisodeRead:
+    """A valid episode, however it was parsed; its document keeps the text, not the data the episode holds."""
     doc = Document(text)
-    return _Read(display, doc, Source(episode, path, display, doc, stamp, key), people=people)
+    return EpisodeRead(display, doc, Source(parsed.episode, path, display, doc, stamp, digest(text)),
+                       people=parsed.people)
 
 
-def _read_episodes(paths: list[Path], layout: Layout) -> list[_Read]:
-    """Every episode file, parsed and validated. A file unchanged since this process last read it is not
-    read again; one whose content was valid in an earlier run comes from the cache on disk (`cache.py`);
-    with many files left to parse, a forked helper parses part of them on a second core (`forked.py`)."""
-    reads: dict[Path, _Read] = {}
-    store = cache.Store(layout.root, "episodes")
-    todo = []
-    for path in paths:
-        cached = _EPISODES.get((path, layout.root))
-        if cached is not None and cached.source.stamp == file_stamp(path):
-            reads[path] = cached
-            continue
-        display = layout.rel(path)
-        try:
-            text, stamp = read_version(path, layout.root, display)
-        except ProblemsFound as err:
-            reads[path] = _Read(display, problems=err.problems)
-            continue
-        key = cache.digest(text)
-        if (entry := store.entry(key)) is not None and (stored := _Parsed.from_entry(entry)) is not None:
-            reads[path] = _valid(path, display, text, stamp, key, stored.episode, stored.people)
-        else:
-            todo.append((path, display, text, stamp, key))
-    # Known before a helper forks, the code digest is the same in both processes: were talkbase's own files
-    # edited while it ran, the entries it sends would otherwise carry a digest this process refuses.
-    if todo:
-        cache.code_digest()
-    parsed = each(len(todo), lambda i: _parse_episode(todo[i][1], todo[i][2]))
-    for got, (path, display, text, stamp, key) in zip(parsed, todo):  # each() first: it ends the helper
-        if isinstance(got, _Parsed):  # problems are never cached
-            if store.enabled:
-                store.write(key, got.entry)
-            got = _valid(path, display, text, stamp, key, got.episode, got.people)
-        reads[path] = got
-    for path, read in reads.items():
-        _EPISODES.pop((path, layout.root), None)
-        if read.source is not None and read.source.stamp is not None:
-            _EPISODES[(path, layout.root)] = read
-    store.save(keep={r.source.digest for r in reads.values() if r.source is not None})
-    return [reads[p] for p in paths]
-
-
-@contextmanager
-def collector_paused(keep: bool = False) -> Iterator[None]:
-    """Loading and rendering a project make millions of small objects that stay alive until the end; Python's
-    cycle collector would walk them again and again while they grow (30-40 % of the time at 1000 episodes)
-    and can free none of them, so it waits until the work is done. With `keep` (the objects live as long as
-    the process or the build does) they are frozen before it resumes, so it does not walk them even once."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+def read_text(path: Path, layout: Layout) -> tuple[str, tuple | None] | EpisodeRead:
+    """An episode file's text and version, or what is wrong with reading it."""
+    display = layout.rel(path)
     try:
-        yield
-    finally:
-        if keep:
-            gc.freeze()
-        gc.enable()
+        return read_version(path, layout.root, display)
+    except ProblemsFound as err:
+        return EpisodeRead(display, problems=err.problems)
 
 
-def load_project(layout: Layout, extra: Iterable[Path] = ()) -> Project:
-    """Load and check everything (talks/ and any `extra` episode files); raise `ProblemsFound` listing every problem."""
-    with collector_paused():
-        return _load_project(layout, extra)
+def read_episodes(paths: list[Path], layout: Layout) -> list[EpisodeRead]:
+    """Every episode file, read, parsed and validated in turn."""
+    reads = []
+    for path in paths:
+        got = read_text(path, layout)
+        if isinstance(got, EpisodeRead):
+            reads.append(got)
+            continue
+        text, stamp = got
+        parsed = parse_episode(layout.rel(path), text)
+        reads.append(valid_read(path, layout.rel(path), text, stamp, parsed) if isinstance(parsed, Parsed) else parsed)
+    return reads
 
 
-def _load_project(layout: Layout, extra: Iterable[Path]) -> Project:
+Reader = Callable[[list[Path], Layout], list[EpisodeRead]]
+
+
+def load_project(layout: Layout, extra: Iterable[Path] = (), read: Reader = read_episodes) -> Project:
+    """Load and check everything (talks/ and any `extra` episode files); raise `ProblemsFound` listing every
+    problem. `read` turns episode files into reads: the speed layer passes one that remembers earlier work."""
     problems: list[Problem] = []
     series = people = topics = None
     try:
@@ -386,12 +329,12 @@ def _load_project(layout: Layout, extra: Iterable[Path]) -> Project:
     project = Project(layout, series, people or {}, topics or [])  # type: ignore[arg-type]
     paths = episode_files(layout)
     paths += [p for p in extra if p not in paths]
-    for read in _read_episodes(paths, layout):
-        if read.doc is not None:
-            project.parsed.append((read.display, read.doc, read.people))
-        if read.source is not None:
-            project.sources.append(read.source)
-        problems += read.problems
+    for got in read(paths, layout):
+        if got.doc is not None:
+            project.parsed.append((got.display, got.doc, got.people))
+        if got.source is not None:
+            project.sources.append(got.source)
+        problems += got.problems
     problems += cross_check(project)
     project.sources[:] = ordered(project.sources)  # before the look-up of pages, which names topics in build order
     if series is not None:
@@ -405,7 +348,7 @@ def ordered(sources: list[Source]) -> list[Source]:
     """Oldest first, as the archive, the pagers and 往期精彩 show them: numbered episodes by their number (a
     date may be unknown, 000-002 have none); a special right after the episode its `after` names, or else
     after the last episode dated no later than it. Nothing lands first for lack of a date."""
-    numbered = sorted((s for s in sources if s.episode.number is not None), key=lambda s: s.episode.number)
+    numbered = sorted((s for s in sources if s.episode.number is not None), key=lambda s: s.episode.number or 0)
     specials = sorted((s for s in sources if s.episode.number is None),
                       key=lambda s: (s.episode.date or dt.date.max, s.episode.slug))
     out = list(numbered)
@@ -424,7 +367,8 @@ def ordered(sources: list[Source]) -> list[Source]:
                 while at < len(out) and out[at].episode.slug in placed and out[at].episode.after == e.after:
                     at += 1  # several specials after the same episode keep their own order
             else:
-                at = max((i + 1 for i, s in enumerate(out) if s.episode.date and s.episode.date <= e.date), default=0)
+                day = e.date or dt.date.max  # an undated special with no `after`: cross_check reports it
+                at = max((i + 1 for i, s in enumerate(out) if s.episode.date and s.episode.date <= day), default=0)
             out.insert(at, src)
             placed.add(e.slug)
         if len(later) == len(pending):  # `after` names no episode: cross_check reports it; keep them at the end

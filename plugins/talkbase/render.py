@@ -17,22 +17,21 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Callable, get_args
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import jinja2
 import yaml
 
-from talkbase import assets, cache, index, slugs
-from talkbase.forked import each
+from talkbase import assets, index, slugs
 from talkbase.links import at_moment, bilibili_start, classify
 from talkbase.outline import SECTION_IDS
 from talkbase.mathml import in_markdown
 from talkbase.rawtext import shield
 from talkbase.load import Problem, ProblemsFound
 from talkbase.project import Project, Source
-from talkbase.schema import Episode, LinkRef, Series, Weekday, format_offset
+from talkbase.schedule import WEEKDAYS, Schedule
+from talkbase.schema import Episode, LinkRef, Series, format_offset
 
 if TYPE_CHECKING:  # the notebook library is only needed where frozen demos are read (generate.py)
     from talkbase.demos import RenderedDemo
@@ -42,7 +41,6 @@ _URL = re.compile(r"<?(https?://[^\s<>]+)>?")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _HALVES = re.compile(r"\\ud[89ab][0-9a-f]{2}\\ud[c-f][0-9a-f]{2}")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'._-]*")
-WEEKDAYS = get_args(Weekday)  # Monday first, as datetime.weekday() counts
 PAST_LIMIT = 10  # earlier episodes listed on an episode page; more would make every page grow with the archive
 
 
@@ -104,6 +102,10 @@ class Record:
     def __contains__(self, key: object) -> bool:
         return key in self.__dict__
 
+    def __getattr__(self, name: str) -> Any:
+        """Only for names the instance lacks (Python looks there first): a template's error names the fact."""
+        raise AttributeError(name)
+
 
 def fence(code: str) -> str:
     """A backtick fence longer than any backtick run in `code`, so code cannot end its own block."""
@@ -160,6 +162,7 @@ def _frames(tb):
 
 
 def load_labels(language: str) -> dict[str, Any]:
+    """The words the pages use in `language` (labels/<language>.yml): headings, weekdays, 番外."""
     text = resources.files("talkbase").joinpath(f"labels/{language}.yml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
@@ -179,8 +182,27 @@ def _link_markdown(url: str, label: str | None) -> str:
 
 
 def video_start(episode: Episode) -> int:
-    """Where the talk begins in its video: `video.start`, or the `t=` its link already carries."""
-    return episode.video.start or bilibili_start(episode.video.url)
+    """Where the talk begins in its video: `video.start`, or the `t=` its link already carries (0: no video)."""
+    video = episode.video
+    return 0 if video is None else video.start or (bilibili_start(video.url) if video.url else 0)
+
+
+def template_env(folder: Path, bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
+    """The project's templates (templates/) as Jinja reads them: undefined names are errors, nothing is escaped
+    (the output is Markdown; the texts are escaped where they land), and `{#id}` stays Markdown's heading-anchor
+    syntax, so Jinja comments are written {## ... ##}."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        comment_start_string="{##",
+        comment_end_string="##}",
+        bytecode_cache=bytecode_cache,
+        auto_reload=False,  # an environment lives for one render; checking every template's time cost 2 stats a page
+    )
 
 
 @dataclass
@@ -195,38 +217,29 @@ class Renderer:
     """Renders every page of the site from one loaded project."""
 
     def __init__(self, project: Project, options: SiteOptions, demos: dict[str, RenderedDemo | None] | None = None,
-                 changed: dict[str, dt.datetime] | None = None):
+                 changed: dict[str, dt.datetime] | None = None, bytecode_cache: jinja2.BytecodeCache | None = None):
+        """`changed`: when each episode file last changed (history.py), by its path; `bytecode_cache`: where Jinja
+        keeps compiled templates between runs (`speed.compiled_templates`), or None to compile them each time."""
         self.project = project
-        self.changed = changed or {}  # when each episode file last changed (history.py), by its path
+        self.changed = changed or {}
         self.knowledge = index.build(project)
         self.demos = demos or {}
         self.series: Series = project.series
         self.options = options
         self.labels = Record(load_labels(self.series.language))
-        self.tz = ZoneInfo(self.series.schedule.timezone)
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(project.layout.templates),
-            undefined=jinja2.StrictUndefined,
-            autoescape=False,
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            # `{#id}` is Markdown's heading-anchor syntax, so Jinja comments are written {## ... ##}
-            comment_start_string="{##",
-            comment_end_string="##}",
-            bytecode_cache=compiled_templates(project.layout.root),
-            auto_reload=False,  # a Renderer lives for one render; checking every template's time cost 2 stats a page
-        )
+        self.schedule = Schedule(self.series.schedule)
+        self.tz = self.schedule.tz
+        self.env = template_env(project.layout.templates, bytecode_cache)
         self.files = assets.Files(project)  # the images and files the texts link; generate.py copies them into docs/
-        self.env.filters.update(md=self._linking(markdown), inline=self._linking(inline), label=self._linking(link_label),
-                                meta=front_matter, offset=format_offset, fence=fence)
+        self.env.filters.update(md=self._linking(markdown), inline=self._linking(inline),
+                                label=self._linking(link_label), meta=front_matter, offset=format_offset, fence=fence)
         self.env.globals.update(labels=self.labels, series=self.series, section_ids=SECTION_IDS)
         self._cards: dict[int, dict[str, Any]] = {}
 
     def _linking(self, markdown: Callable[[str | None], str]) -> Callable[..., str]:
         """A text filter that first points the text's links to files at their copies, from the page being rendered
         (the `href` of its context). Always a context filter: Jinja decides how to call a filter when it compiles a
-        template, and compiled templates are kept across projects, with files or without (cache.py)."""
+        template, and compiled templates may be kept across projects, with files or without (`bytecode_cache`)."""
         if not self.files:
             return jinja2.pass_context(lambda context, text: markdown(text))
         return jinja2.pass_context(lambda context, text: markdown(self.files.rewrite(text, context["href"])))
@@ -235,41 +248,23 @@ class Renderer:
 
     @cached_property
     def newest_first(self) -> list[Source]:
+        """The episodes newest first, as the archive and the feeds list them."""
         return list(reversed(self.project.sources))
 
     def now(self) -> dt.datetime:
-        return (self.options.now or dt.datetime.now(dt.timezone.utc)).astimezone(self.tz)
-
-    def slot_for(self, day: dt.date):
-        """The schedule slot in force on `day` (the first one for days before the schedule began)."""
-        slots = sorted(self.series.schedule.slots, key=lambda s: s.since)
-        current = slots[0]
-        for slot in slots:
-            if slot.since <= day:
-                current = slot
-        return current
+        """The time the pages are rendered at, in the series' zone (fixed by `SiteOptions.now` in tests)."""
+        return self.schedule.now(self.options.now)
 
     def start_of(self, episode: Episode) -> dt.datetime | None:
-        if episode.date is None:
-            return None
-        hhmm = episode.time or self.slot_for(episode.date).time
-        hour, minute = map(int, hhmm.split(":"))
-        return dt.datetime.combine(episode.date, dt.time(hour, minute), self.tz)
+        """When an episode began (`Schedule.start_of`)."""
+        return self.schedule.start_of(episode)
 
     def next_session(self) -> dt.datetime:
         """The next regular session after now, or an earlier future-dated episode."""
-        now = self.now()
-        slot = self.slot_for(now.date())
-        weekday = WEEKDAYS.index(slot.weekday)
-        hour, minute = map(int, slot.time.split(":"))
-        day = now.date() + dt.timedelta(days=(weekday - now.weekday()) % 7)
-        candidate = dt.datetime.combine(day, dt.time(hour, minute), self.tz)
-        if candidate <= now:
-            candidate += dt.timedelta(days=7)
-        planned = [s for e in self.project.episodes if (s := self.start_of(e)) and s > now]
-        return min([candidate, *planned])
+        return self.schedule.next_session(self.now(), self.project.episodes)
 
     def when(self, moment: dt.datetime | None, with_time: bool = True) -> str:
+        """A moment as the pages write it: date, weekday in the series' language, and the time unless not wanted."""
         if moment is None:
             return self.labels["undated"]
         weekday = self.labels["weekdays"][moment.weekday()]
@@ -277,6 +272,7 @@ class Renderer:
         return f"{text} {moment:%H:%M}" if with_time else text
 
     def title_of(self, episode: Episode) -> str:
+        """An episode's full title: the series, its number (or 番外 and ordinal) and its own title."""
         if episode.number is None:
             ordinal = f" {episode.ordinal:02d}" if episode.ordinal is not None else ""
             return f"{self.series.name} {self.labels['special']}{ordinal}：{episode.title}"
@@ -295,6 +291,7 @@ class Renderer:
         return "；" if self.series.language == "zh" else "; "
 
     def summary_of(self, episode: Episode) -> str:
+        """本期提要 on one line, or the title when there is none."""
         return self.separator.join(episode.summary) or (episode.title or "")
 
     def follow_title(self, name: str) -> str:
@@ -302,9 +299,11 @@ class Renderer:
         return f"{self.series.name} · {name}"
 
     def schedule_line(self) -> str:
-        slot = self.slot_for(self.now().date())
+        """When the series meets now, in words (the home page, the calendar's events)."""
+        slot = self.schedule.slot_for(self.now().date())
         weekday = self.labels["weekdays"][WEEKDAYS.index(slot.weekday)]
-        line = self.labels["schedule_line"].format(weekday=weekday, time=slot.time, timezone=self.series.schedule.timezone)
+        line = self.labels["schedule_line"].format(weekday=weekday, time=slot.time,
+                                                   timezone=self.series.schedule.timezone)
         return f"{line}，{self.series.schedule.note}" if self.series.schedule.note else line
 
     @staticmethod
@@ -320,6 +319,7 @@ class Renderer:
         return _link_markdown(link.url, link.label)
 
     def episode_card(self, src: Source, page: str) -> Record:
+        """What a list shows of an episode (title, date, summary, link from `page`); made once per episode."""
         facts = self._card_facts(src)
         return Record(facts, href=self.href(page, facts["target"]))
 
@@ -354,6 +354,7 @@ class Renderer:
                 "link": self.link_md, **extra}
 
     def person_name(self, pid: str) -> str:
+        """A person's name from data/people.yml, or the id itself when they are not listed there."""
         person = self.project.people.get(pid)
         return person.name if person else pid
 
@@ -365,11 +366,13 @@ class Renderer:
             where = self.project.layout.rel(Path(err.filename)) if err.filename else template
             raise ProblemsFound([Problem(where, err.lineno, 1, f"template error: {err.message}")]) from None
         except jinja2.TemplateError as err:
-            line = next((tb.tb_lineno for tb in _frames(err.__traceback__) if tb.tb_frame.f_code.co_filename.endswith(".j2")), 1)
+            line = next((tb.tb_lineno for tb in _frames(err.__traceback__)
+                         if tb.tb_frame.f_code.co_filename.endswith(".j2")), 1)
             raise ProblemsFound([Problem(f"templates/{template}", line, 1,
                                          f"template error while rendering {page}: {err}")]) from None
 
     def episode_page(self, index: int) -> str:
+        """The page of the episode at `index` in build order, with its neighbours and the latest before it."""
         src = self.project.sources[index]
         e = src.episode
         page = slugs.page("talks", e.slug)
@@ -386,9 +389,9 @@ class Renderer:
                 chapters = [Record(c, time=format_offset(c["at"]), href=at_moment(e.video.url, c["at"]))
                             for c in self.chapters(src)]
                 moments = {c.anchor: c for c in chapters if c.anchor != "record"}
-            video = Record(title=e.video.title or self.title_of(e), jump=jump, embed=embed, start=start, note=e.video.note,
-                           files={form: self.href(page, path) for form, path in self.chapter_files(e).items()}
-                           if chapters else {})
+            files = {form: self.href(page, path) for form, path in self.chapter_files(e).items()} if chapters else {}
+            video = Record(title=e.video.title or self.title_of(e), jump=jump, embed=embed, start=start,
+                           note=e.video.note, files=files)
         edit_url = None
         if self.series.repo_url:
             edit_url = f"{self.series.repo_url.rstrip('/')}/edit/{self.series.edit_branch}/{src.display}"
@@ -434,7 +437,8 @@ class Renderer:
     @staticmethod
     def chapter_files(e: Episode) -> dict[str, str]:
         """Where an episode's chapter files go in docs/: WebVTT chapters, and the `mm:ss title` list."""
-        return {"vtt": slugs.page("talks", e.slug, ".chapters.vtt"), "txt": slugs.page("talks", e.slug, ".chapters.txt")}
+        return {"vtt": slugs.page("talks", e.slug, ".chapters.vtt"),
+                "txt": slugs.page("talks", e.slug, ".chapters.txt")}
 
     def preview(self, kind: str, episode: Episode | None = None, description: str = "",
                 feed: tuple[str, str, str] | None = None) -> Record:
@@ -457,7 +461,8 @@ class Renderer:
         if demo is None:
             return ""
         name = Path(notebook).stem
-        imported = {m.group(1).lower() for c in demo.cells if c["kind"] == "code" for m in _IMPORT.finditer(c["source"])}
+        imported = {m.group(1).lower() for c in demo.cells if c["kind"] == "code"
+                    for m in _IMPORT.finditer(c["source"])}
         packages = {k: v for k, v in demo.record.get("packages", {}).items() if k.lower().replace("-", "_") in imported}
         cells = [{**c, "text": demote(c["text"], 3)} if c["kind"] == "markdown" else c for c in demo.cells]
         return self.render("notebook.md.j2", page, name=name, notebook=notebook, cells=cells, record=demo.record,
@@ -465,13 +470,16 @@ class Renderer:
                            command=f"talkbase demos run {name}")
 
     def home_page(self) -> str:
+        """The home page: the series' constant texts, the latest episode, the next session."""
         page = "index.md"
         latest = self.episode_card(self.newest_first[0], page) if self.project.sources else None
         upcoming = self.next_session()
-        return self.render("home.md.j2", page, latest=latest, preview=self.preview("website"), schedule=self.schedule_line(), feed=bool(self.options.site_url),
+        return self.render("home.md.j2", page, latest=latest, preview=self.preview("website"),
+                           schedule=self.schedule_line(), feed=bool(self.options.site_url),
                            next_session=self.when(upcoming), next_iso=upcoming.isoformat())
 
     def archive_page(self) -> str:
+        """往期: every episode, newest first, by year."""
         page = "talks/index.md"
         # Newest first, in the order of the series: an episode without a date stays between its neighbours,
         # in the year of the newer one (or of the older one, when it is the newest)
@@ -493,6 +501,7 @@ class Renderer:
         return ref.title or (self.labels[ref.role] if ref.role in SECTION_IDS else "")
 
     def ref(self, ref: index.Ref, page: str) -> Record:
+        """What a topic, person or paper page shows of one place: its title, role, link and episode."""
         return Record(href=self.href(page, ref.target), title=self.ref_title(ref), role=ref.role,
                       episode=self.episode_card(ref.source, page))
 
@@ -502,20 +511,24 @@ class Renderer:
         topics = sorted(k.topics.values(), key=lambda t: (-len(t.episodes), t.name.casefold()))
         people = sorted(k.people.values(), key=lambda p: (-len(p.episodes), p.pid))
         jobs = [Job("topics/index.md", None, lambda: self.render("topics.md.j2", "topics/index.md", topics=[
-            Record(name=t.name, href=self.href("topics/index.md", slugs.page("topics", t.slug)), episodes=len(t.episodes),
-                   entries=len(t.refs)) for t in topics]))]
-        jobs += [Job(slugs.page("topics", t.slug), _inputs(t.name, t.episodes, t.refs), partial(self.topic_page, t)) for t in topics]
+            Record(name=t.name, href=self.href("topics/index.md", slugs.page("topics", t.slug)),
+                   episodes=len(t.episodes), entries=len(t.refs)) for t in topics]))]
+        jobs += [Job(slugs.page("topics", t.slug), _inputs(t.name, t.episodes, t.refs), partial(self.topic_page, t))
+                 for t in topics]
         jobs.append(Job("people/index.md", None, lambda: self.render("people.md.j2", "people/index.md", people=[
             Record(name=self.person_name(p.pid), href=self.href("people/index.md", slugs.page("people", p.pid)),
                    episodes=len(p.episodes)) for p in people])))
-        jobs += [Job(slugs.page("people", p.pid), _inputs(p.pid, [], p.refs), partial(self.person_page, p)) for p in people]
+        jobs += [Job(slugs.page("people", p.pid), _inputs(p.pid, [], p.refs), partial(self.person_page, p))
+                 for p in people]
         cited = [r for paper in k.papers.values() for r in paper.refs]  # every link to a paper is in a cited place
-        jobs.append(Job("papers.md", _inputs("papers", [], cited), lambda: self.render("papers.md.j2", "papers.md", papers=[
-            Record(id=paper.arxiv_id, urls=paper.urls, refs=[self.ref(r, "papers.md") for r in paper.refs])
-            for paper in k.papers.values()])))
+        jobs.append(Job("papers.md", _inputs("papers", [], cited), lambda: self.render(
+            "papers.md.j2", "papers.md", papers=[
+                Record(id=paper.arxiv_id, urls=paper.urls, refs=[self.ref(r, "papers.md") for r in paper.refs])
+                for paper in k.papers.values()])))
         return jobs
 
     def topic_page(self, t: index.Topic) -> str:
+        """A topic's page: the episodes about it and every entry tagged with it, newest first."""
         page = slugs.page("topics", t.slug)
         return self.render("topic.md.j2", page, name=t.name, episodes=[self.episode_card(s, page) for s in t.episodes],
                            refs=[self.ref(r, page) for r in t.refs],
@@ -523,6 +536,7 @@ class Renderer:
                                                 feed=(self.follow_title(t.name), "topics", t.slug)))
 
     def person_page(self, p: index.PersonRecord) -> str:
+        """A person's page: every place they are credited, newest first."""
         page, info = slugs.page("people", p.pid), self.project.people.get(p.pid)
         name = self.person_name(p.pid)
         return self.render("person.md.j2", page, name=name, pid=p.pid,
@@ -537,6 +551,7 @@ class Renderer:
         return self.separator.join(dict.fromkeys(named[:5]))
 
     def episode_jobs(self) -> list[Job]:
+        """The episode pages, each with what it depends on: itself, its neighbours and the latest before it."""
         sources = self.project.sources
         jobs = []
         for i, src in enumerate(sources):
@@ -548,50 +563,15 @@ class Renderer:
             jobs.append(Job(slugs.page("talks", src.episode.slug), inputs, partial(self.episode_page, i)))
         return jobs
 
-    @cached_property
-    def fingerprint(self) -> str:
-        """What every page depends on besides its own episodes: series, people and topic files, templates
-        (every file under templates/, which a template may include from a subfolder), options, and the topic
-        names that exist (a tag links to its topic page only if there is one)."""
-        layout = self.project.layout
-        files = [layout.series, layout.data / "people.yml", layout.data / "topics.yml",
-                 *sorted(f for f in layout.templates.rglob("*") if f.is_file())]
-        parts = [f"{layout.rel(f)}:{cache.digest(f.read_bytes()) if f.is_file() else '-'}" for f in files]
-        return cache.digest(repr((parts, self.options.site_url, sorted(self.knowledge.aliases.items()),
-                                  sorted(self.knowledge.topics))))
-
     def jobs(self) -> list[Job]:
         """Every generated Markdown page, not rendered yet: `talkbase validate` checks links against their paths."""
         jobs = [Job("index.md", None, self.home_page), Job("talks/index.md", None, self.archive_page)]
         return jobs + self.episode_jobs() + self.knowledge_pages()
 
     def pages(self) -> dict[str, str]:
-        """Every generated Markdown page, keyed by its path under docs/. A page whose inputs are those of the
-        last render in this process (`talkbase serve` after an edit) is not rendered again; on a large site a
-        forked helper renders part of the rest on a second core (`forked.py`). The pages are the same either way."""
-        jobs = self.jobs()
-        store = cache.Store(self.project.layout.root, "pages")
-        out: dict[str, str] = {}
-        names: set[str] = set()  # every page's key in the cache: what it keeps
-        todo = []
-        for job in jobs:
-            key = None if job.inputs is None else cache.digest(f"{self.fingerprint}:{job.inputs}")
-            name = cache.digest(job.path)
-            names.add(name)
-            last = _RENDERED.get((self.project.layout.root, job.path)) or (store.get(name) if key else None)
-            if key is not None and last is not None and last[0] == key:
-                out[job.path] = last[1]
-                _RENDERED[(self.project.layout.root, job.path)] = last
-            else:
-                todo.append((job, key, name))
-
-        for text, (job, key, name) in zip(each(len(todo), lambda i: todo[i][0].make()), todo):  # each() first: it ends the helper
-            out[job.path] = text
-            if key is not None:
-                _RENDERED[(self.project.layout.root, job.path)] = (key, text)
-                store.put(name, (key, text))
-        store.save(keep=names)
-        return {job.path: out[job.path] for job in jobs}
+        """Every generated Markdown page, keyed by its path under docs/ (`speed.render_pages` renders the same
+        pages, remembering earlier work)."""
+        return {job.path: job.make() for job in self.jobs()}
 
 
 @dataclass
@@ -610,43 +590,3 @@ def _inputs(name: str | tuple, sources: list[Source], refs: list[index.Ref]) -> 
     if not all(shown) or not all(listed):
         return None
     return f"{name!r}:{','.join(shown)}|{','.join(listed)}"
-
-
-def compiled_templates(root: Path, kind: str = "templates") -> jinja2.BytecodeCache | None:
-    """Jinja keeps compiled templates in the cache folder (checked against each template's source), so a run
-    does not compile them again: talkbase's templates, and the theme's (`kind="theme"`, plugin.py)."""
-    folder = cache.folder_for(root)
-    if folder is None:
-        return None
-    try:
-        (folder / kind).mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return _KeptCompiled(str(folder / kind))
-
-
-class _KeptCompiled(jinja2.FileSystemBytecodeCache):
-    """Jinja's cache of compiled templates, for which a damaged file or a folder that refuses files (read-only,
-    full disk) costs speed, as it does for the rest of the cache, never the build: Jinja itself only passes
-    over a file that is missing or that it may not read."""
-
-    def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        """Also keyed by talkbase's code: compiled code calls each filter as it was defined when it was compiled
-        (with the template context or without), and talkbase's filters change with its code."""
-        return cache.digest(super().get_cache_key(name, filename) + cache.code_digest())
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # anything wrong with the file: compile the template again
-            bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
-
-
-# The last render of each page in this process, by (project root, page path): (inputs digest, Markdown)
-_RENDERED: dict[tuple[Path, str], tuple[str, str]] = {}

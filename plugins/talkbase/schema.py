@@ -31,13 +31,15 @@ SAFE_SCHEMES = ("http://", "https://")
 _MD_LINK_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)|^\s*\[[^\]]+\]:\s*<?(\S+)", re.M)
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 # attr_list syntax ({: key=value}) that would set an event handler or a link target on the element
-_ATTR_LIST = re.compile(r"\{:?[^{}\n]*?(?<![\w-])(on[a-z]+|href|src|srcdoc|action|formaction|xlink:href)\s*=[^{}\n]*\}", re.I)
+_ATTR_LIST = re.compile(r"\{:?[^{}\n]*?(?<![\w-])(on[a-z]+|href|src|srcdoc|action|formaction|xlink:href)"
+                        r"\s*=[^{}\n]*\}", re.I)
 _LANGUAGE = re.compile(r"^[A-Za-z0-9_+#.-]+$")
 # What has no place in a link: it would end it in Markdown or HTML, or hide what it points to. Written so that
 # Python and ECMA-262 (JSON Schema, with or without the u flag) read it alike: no escaped quote.
 _NOT_IN = r"\s\x22'<>\\`\u0000-\u001f\u007f-\u009f"
 _NOT_IN_URL = re.compile(f"[{_NOT_IN}]")
-_NAMED = {'"': "quotes", "'": "quotes", "<": "angle brackets", ">": "angle brackets", "\\": "backslashes", "`": "backticks"}
+_NAMED = {'"': "quotes", "'": "quotes", "<": "angle brackets", ">": "angle brackets", "\\": "backslashes",
+          "`": "backticks"}
 # Most links: an ASCII host name, no port, nothing refused. urllib would take them apart as they are, and asking
 # it about the 30,000 links of a thousand episodes took a tenth of a second of every `talkbase validate`
 _PLAIN_URL = re.compile(rf"https?://[A-Za-z0-9.-]+(?:[/?#][^{_NOT_IN}]*)?")
@@ -47,7 +49,8 @@ _URL_PATTERN = (rf"^https?://(?:[^{_NOT_IN}/?#@]*@)?(?:[^{_NOT_IN}/?#@:\[\]]+|\[
 # A branch name as it may stand in a URL path: git's rules, narrowed to plain characters
 _BRANCH = re.compile(r"^(?![-/])(?!.*\.\.)[A-Za-z0-9._/-]+$")
 # What people write for China's time zone, spaces removed and lowercase
-_SHANGHAI = re.compile(r"^(?:(?:utc|gmt)?\+0?8(?::?00)?|cst|china|prc|beijing|asia/beijing|北京|北京时间|中国|中国时间|中国标准时间)$")
+_SHANGHAI = re.compile(r"^(?:(?:utc|gmt)?\+0?8(?::?00)?|cst|china|prc|beijing|asia/beijing"
+                       r"|北京|北京时间|中国|中国时间|中国标准时间)$")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -61,8 +64,8 @@ def _check_url(value: str) -> str:
     if not value.startswith(SAFE_SCHEMES):
         raise ValueError(f"expected an http:// or https:// link, found {value!r}")
     if bad := _NOT_IN_URL.search(value):
-        raise ValueError(f"a link cannot contain {_NAMED.get(bad.group(), 'spaces, line breaks or control characters')}, "
-                         f"found {value!r}")
+        what = _NAMED.get(bad.group(), "spaces, line breaks or control characters")
+        raise ValueError(f"a link cannot contain {what}, found {value!r}")
     try:
         parts = urlsplit(value)
         parts.port  # raises for a port that is not a number from 0 to 65535
@@ -111,13 +114,15 @@ def _check_markdown(value: str) -> str:
         if scheme and scheme.group(1).lower() not in ("http", "https", "mailto"):
             raise ValueError(f"links in text must be http(s) or mailto, found a '{scheme.group(1)}:' link")
     if attrs := _ATTR_LIST.search(prose):
-        raise ValueError(f"text cannot set the HTML attribute '{attrs.group(1)}' with {{...}}, found {attrs.group(0)!r}")
+        raise ValueError(f"text cannot set the HTML attribute '{attrs.group(1)}' with {{...}}, "
+                         f"found {attrs.group(0)!r}")
     return value
 
 
 def _check_language(value: str) -> str:
     if not _LANGUAGE.match(value):
-        raise ValueError(f"expected a language name such as python or bash (letters, digits, + # . _ -), found {value!r}")
+        raise ValueError(f"expected a language name such as python or bash (letters, digits, + # . _ -), "
+                         f"found {value!r}")
     return value
 
 
@@ -175,7 +180,8 @@ Day = Annotated[dt.date, BeforeValidator(_not_a_number)]
 PersonId = Annotated[str, Field(pattern=PERSON_ID.pattern, description="A person id from data/people.yml"),
                      AfterValidator(slugs.checked)]
 Slug = Annotated[str, Field(pattern=SLUG.pattern)]
-# A picture for link previews (WeChat, Telegram, X), served by the site: a file beside the text, as an image link names it
+# A picture for link previews (WeChat, Telegram, X), served by the site: a file beside the text, as an image link
+# names it
 Picture = Annotated[str | None, Field(description="An image for link previews, relative to this file, e.g. "
                                                   "images/003-cover.png (PNG, JPEG, GIF or WebP)")]
 T = TypeVar("T")
@@ -185,6 +191,8 @@ Many = Annotated[list[T], Field(default_factory=list, json_schema_extra={"defaul
 
 
 class Strict(BaseModel):
+    """The base of every model: an unknown key is an error, and defaults are checked like given values."""
+
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
@@ -227,6 +235,8 @@ class NewsNotes(Strict):
 
 
 class News(Strict):
+    """本周新闻: the news items, in one flat list or grouped into 学术, 项目 and 工业界."""
+
     contributors: Many[PersonId]
     suggestions: Many[Markdown]
     note: Markdown | None = Field(None, description="A note under the section heading")
@@ -253,6 +263,8 @@ class RecommendationNotes(Strict):
 
 
 class Recommendations(Strict):
+    """本周推荐: recommended materials, models, projects and more (杂项), with their references."""
+
     contributors: Many[PersonId]
     nominations: Many[Markdown]
     suggestions: Many[Markdown]
@@ -267,6 +279,8 @@ class Recommendations(Strict):
 
 
 class Classics(Strict):
+    """本周经典: a classic work or topic, its text and its links."""
+
     contributors: Many[PersonId]
     nominations: Many[Markdown]
     topic: Markdown | None = None
@@ -277,12 +291,17 @@ class Classics(Strict):
 
 
 class CodeBlock(Strict):
-    language: Annotated[str, AfterValidator(_check_language), Field(json_schema_extra={"pattern": _LANGUAGE.pattern})] = "python"
+    """A piece of code in 本周实践, highlighted as its language."""
+
+    language: Annotated[str, AfterValidator(_check_language),
+                        Field(json_schema_extra={"pattern": _LANGUAGE.pattern})] = "python"
     title: Markdown | None = None
     code: str
 
 
 class Practice(Strict):
+    """本周实践: hands-on text and code, and notebooks to run (可运行的演示)."""
+
     contributors: Many[PersonId]
     nominations: Many[Markdown]
     suggestions: Many[Markdown]
@@ -291,8 +310,9 @@ class Practice(Strict):
     code: Many[CodeBlock]
     links: Many[LinkRef]
     tags: Many[Markdown]
-    notebook: str | list[str] | None = Field(None, description="A notebook under notebooks/, e.g. notebooks/ntk_rope.ipynb, "
-                                                               "or a list of them, shown in that order")
+    notebook: str | list[str] | None = Field(None, description="A notebook under notebooks/, e.g. "
+                                                               "notebooks/ntk_rope.ipynb, or a list of them, "
+                                                               "shown in that order")
 
     @property
     def notebooks(self) -> list[str]:
@@ -301,12 +321,16 @@ class Practice(Strict):
 
 
 class Answer(Strict):
+    """An answer to a question of 线上讨论, with the answers to it in turn."""
+
     text: Markdown
     by: PersonId | None = None
     answers: Many[Answer]
 
 
 class Question(Strict):
+    """One question of 线上讨论 (Free Talk), with its answers."""
+
     question: Markdown
     details: Markdown | None = None
     by: PersonId | None = None
@@ -316,6 +340,8 @@ class Question(Strict):
 
 
 class Discussion(Strict):
+    """One topic of 群里讨论 (Free Talk): what the group chat said about it."""
+
     topic: Markdown
     body: Markdown | None = None
     links: Many[LinkRef]
@@ -325,6 +351,8 @@ class Discussion(Strict):
 
 
 class FreeTalk(Strict):
+    """Free Talk: the questions asked online (线上讨论) and the topics of the group chat (群里讨论)."""
+
     contributors: Many[PersonId]
     note: Markdown | None = Field(None, description="A note under the section heading")
     online_note: Markdown | None = Field(None, description="A note under 线上讨论")
@@ -334,6 +362,8 @@ class FreeTalk(Strict):
 
 
 class Plan(Strict):
+    """One item of 后续计划, with its priority and where it stands."""
+
     item: Markdown
     priority: Literal["P0", "P1", "P2", "P3"] | None = None
     status: Literal["todo", "doing", "done"] | None = Field(None, description="Where the plan stands")
@@ -344,7 +374,8 @@ class Video(Strict):
     """The talk video; an announced one that is not out yet has a note (后续放出) and no url."""
 
     url: Url | None = None
-    note: Markdown | None = Field(None, description='Shown instead of a link while the video is not out, e.g. "后续放出"')
+    note: Markdown | None = Field(None, description="Shown instead of a link while the video is not out, "
+                                                    'e.g. "后续放出"')
     title: Markdown | None = None
     start: Annotated[Moment, Field(description="Where the talk begins in the video (精准空降)")] = 0
     length: Annotated[Moment | None, Field(description="How long the video runs; moments past it are refused")] = None
@@ -359,6 +390,8 @@ class Video(Strict):
 
 
 class Crew(Strict):
+    """Who made the episode: hosts, editors, section owners and contributors, as person ids."""
+
     hosts: Many[PersonId]
     editors: Many[PersonId]
     section_owners: Many[PersonId]
@@ -366,7 +399,8 @@ class Crew(Strict):
     note: Markdown | None = Field(None, description="How contributions are credited (具体内容贡献者)")
     hosts_note: Markdown | None = Field(None, description="Shown after the hosts, e.g. （后续每期由大家自行认领）")
     editors_note: Markdown | None = Field(None, description="Shown after the editors")
-    section_owners_note: Markdown | None = Field(None, description="Shown after (or instead of) the section owners, e.g. 多人")
+    section_owners_note: Markdown | None = Field(None, description="Shown after (or instead of) the section owners, "
+                                                                   "e.g. 多人")
 
 
 class Section(Strict):
@@ -384,7 +418,8 @@ class Episode(Strict):
     """One episode: a numbered weekly talk, or a special (番外) article with its own title."""
 
     # the same rule as _numbered_or_special below, for editors
-    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["number"]}, {"required": ["special", "title"]}]})
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["number"]},
+                                                           {"required": ["special", "title"]}]})
 
     # strict: "3" in quotes is text, as it is for the JSON Schema and for editors
     number: Annotated[int, Field(ge=0, le=9999, strict=True)] | None = None
@@ -398,7 +433,7 @@ class Episode(Strict):
                                                  "follows (003, special-rlhf); needed when it has no date")
     time: HHMM | None = Field(None, description="Start time when it differs from the series schedule")
     summary: Annotated[Many[Markdown], Field(description="本期提要: the topics of the episode")]
-    crew: Crew = Crew()
+    crew: Crew = Crew.model_validate({})  # = Crew(), which mypy refuses: it misses defaults set in `Many`
     video: Video | None = None
     article: Url | None = Field(None, description="The original write-up, when the episode lives elsewhere")
     news: News | None = None
@@ -458,7 +493,10 @@ class Slot(Strict):
 
 
 class Schedule(Strict):
-    timezone: Annotated[str, AfterValidator(_check_timezone), Field(description="A time zone name such as Asia/Shanghai")] = "UTC"
+    """When the series meets: its time zone and its regular meeting times, each valid from a date on."""
+
+    timezone: Annotated[str, AfterValidator(_check_timezone),
+                        Field(description="A time zone name such as Asia/Shanghai")] = "UTC"
     slots: Annotated[list[Slot], Field(min_length=1)]
     note: str | None = Field(None, description='e.g. "节假日顺延" (holidays postponed)')
 
@@ -474,6 +512,8 @@ class SectionText(Strict):
 
 
 class Series(Strict):
+    """The series file (series.yml): the name, texts and schedule that every episode shares."""
+
     name: str
     language: Literal["zh", "en"] = "zh"
     tagline: Markdown | None = None
@@ -487,10 +527,13 @@ class Series(Strict):
     schedule: Schedule
     image: Picture = None
     repo_url: Url | None = Field(None, description="Repository URL; enables 'edit this episode' links")
-    edit_branch: Annotated[str, AfterValidator(_check_branch), Field(json_schema_extra={"pattern": _BRANCH.pattern})] = "main"
+    edit_branch: Annotated[str, AfterValidator(_check_branch),
+                           Field(json_schema_extra={"pattern": _BRANCH.pattern})] = "main"
 
 
 class Person(Strict):
+    """One person of data/people.yml: the name pages show, other spellings of it, and links."""
+
     name: str
     aliases: Many[str]
     links: Many[LinkRef]
@@ -529,7 +572,8 @@ def moments(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, int]]:
 
 @lru_cache(maxsize=None)
 def _markdown_fields(model: type[BaseModel]) -> frozenset[str]:
-    return frozenset(name for name, field in model.model_fields.items() if _is_markdown(field.annotation, field.metadata))
+    return frozenset(name for name, field in model.model_fields.items()
+                     if _is_markdown(field.annotation, field.metadata))
 
 
 def _is_markdown(annotation: Any, metadata: Any = ()) -> bool:
@@ -548,3 +592,38 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         out[f"{name}.schema.json"] = doc
     return out
+
+
+def _names_person(annotation: Any) -> bool:
+    return annotation == PersonId or any(_names_person(arg) for arg in get_args(annotation))
+
+
+def _person_keys(model: type[BaseModel], seen: set | None = None) -> tuple[set[str], set[str]]:
+    """(keys whose values are person ids, keys of mappings keyed by person ids) in `model` and inside it."""
+    seen = set() if seen is None else seen
+    values: set[str] = set()
+    keyed: set[str] = set()
+    if model in seen:
+        return values, keyed
+    seen.add(model)
+    stack = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if getattr(annotation, "__origin__", None) is dict and _names_person(get_args(annotation)[0]):
+            keyed.add(name)
+        elif _names_person(annotation):
+            values.add(name)
+        stack += [annotation]
+    while stack:  # the models inside, however deep in lists, optionals and mappings
+        annotation = stack.pop()
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            inner_values, inner_keyed = _person_keys(annotation, seen)
+            values |= inner_values
+            keyed |= inner_keyed
+        stack += get_args(annotation)
+    return values, keyed
+
+
+# Where person ids live in an episode, read off the models above: the one list the loader's check of unknown
+# ids (project.py) walks the raw data with, so a new field of type PersonId is checked without another edit.
+PERSON_KEYS, PERSON_KEYED = map(frozenset, _person_keys(Episode))

@@ -1,9 +1,10 @@
 """Search from an index split into small files that a reader's browser fetches as a query needs them.
 
-Material's search downloads the whole lunr index and builds it in the browser on every visit (at 1000 episodes
-31 MB, 9-18 s before the first result). Here material's search plugin keeps its box, keys and texts but writes
-an empty index; its search worker is replaced by docs/javascripts/talkbase-search.js, which answers from the
-index `write_index` writes into site/search/talkbase/ after each build:
+Material's search downloads the whole lunr index and builds it in the browser on every visit (for the
+figures here: benchmarks/README.md, "Figures behind design choices"). Here material's search plugin keeps its
+box, keys and texts but writes an empty index; its search worker is replaced by
+docs/javascripts/talkbase-search.js, which answers from the index `write_index` writes into
+site/search/talkbase/ after each build:
 
 - index.json: the table of contents (how many shards and records; a digest of the files, which the worker
   puts in every file's address, so that no file of an earlier index is taken from a cache);
@@ -12,17 +13,17 @@ index `write_index` writes into site/search/talkbase/ after each build:
 - r<n>.bin: the records, 16 a file: URL with the section's anchor, section title, page title, text for the
   excerpt; the worker fetches the files of the sections it shows.
 
-Pagefind was the first choice and was measured at 1000 episodes: its binary took 1.7-2.1 GB to index the
-site (about 80 bytes per byte of input), over the whole build's 1 GB, and one record per section made its
-table of contents 318 KB (first result 3.5 s). This index is a few hundred lines and needs no binary.
+Pagefind was the first choice, measured at 1000 episodes: its binary took more memory to index the site
+than the whole build, and one record per section made its table of contents slow to fetch. This index is a
+few hundred lines and needs no binary.
 
 Chinese: the browser has no jieba dictionary, and its own word splitting disagrees with jieba's (Chromium's
 Intl.Segmenter splits 显存 into 显/存, jieba keeps it whole). So both sides split every run of Chinese (and
 Japanese kana) into overlapping character pairs, `index_words` here and `queryWords` in the worker: whatever
 a reader types is found wherever the text holds it.
 
-Everything of material's this relies on is named here (Python side) and in talkbase-search.js (browser
-side); both were tested with `TESTED_MATERIAL`. With another version talkbase leaves material's search alone.
+Everything of material's this relies on is in `mkdocs_internals` (Python side) and in talkbase-search.js
+(browser side); with a version other than the one tested there, talkbase leaves material's search alone.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ import shutil
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 
-TESTED_MATERIAL = "9.8.2"
+from talkbase import mkdocs_internals as internals
+
 SCRIPT = "javascripts/talkbase-search.js"  # the page part patches material's config, the worker part answers
 BUNDLE = "search/talkbase"  # the index's folder in the site; the worker finds it at ../search/talkbase/
 EXCERPT_CHARS = 1000  # of each section's text kept for the excerpts the worker cuts (longer sections: the start)
@@ -102,16 +103,7 @@ def unusable(config) -> str | None:
     """Why talkbase's search cannot stand in for material's here, or None when it can."""
     if material_search(config) is None:
         return "the site does not use material's search plugin"
-    installed = version("mkdocs-material")
-    if installed != TESTED_MATERIAL:
-        return f"mkdocs-material {installed} is installed, the search was tested with {TESTED_MATERIAL}"
-    return None
-
-
-def silence(search) -> None:
-    """Material's search plugin still writes search/search_index.json (its bundle fetches it for its settings),
-    but without entries: it indexes no page. Material 9.8.2: `search_index.add_entry_from_context(page)`."""
-    search.search_index.add_entry_from_context = lambda page: None
+    return internals.unsupported()
 
 
 @dataclass

@@ -11,7 +11,6 @@ turns it off; `TALKBASE_CACHE=/some/folder` puts it there (CI can keep that fold
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import time
@@ -20,13 +19,10 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
+from talkbase.hashing import digest
 from talkbase.write import atomic_write
 
 _FORMAT = 2  # bump when what is stored changes shape
-
-
-def digest(data: bytes | str) -> str:
-    return hashlib.blake2b(data.encode("utf-8") if isinstance(data, str) else data, digest_size=20).hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -62,9 +58,10 @@ def folder_for(root: Path) -> Path | None:
     if setting.lower() in ("off", "0", "no", "false"):
         return None
     try:
-        base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "talkbase"
+        base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     except RuntimeError:  # no home folder to be found: work without a cache
         return None
+    base = base if setting else base / "talkbase"
     return base / digest(str(root.resolve()))[:16]
 
 
@@ -87,8 +84,8 @@ MAX_PACKS = 8  # more packs than this, or more stale entries than live ones, and
 
 class Store:
     """One kind of entry (episodes, pages), by key. Entries live in pack files: each run that adds entries
-    writes them as one new pack when it calls `save`. (A file per entry cost 0.6 to 1 ms to create, a third of
-    parsing the episode it held, while two processes created them in one folder.) Only the process that saves
+    writes them as one new pack when it calls `save`: a file per entry cost a third of parsing the episode it
+    held (benchmarks/README.md). Only the process that saves
     may add entries: a forked helper sends its work back instead. An unreadable entry or pack, or one made by
     another version of talkbase or its libraries, reads as missing."""
 
@@ -101,6 +98,7 @@ class Store:
 
     @property
     def enabled(self) -> bool:
+        """Whether this store keeps anything (a cache folder is set)."""
         return self.folder is not None
 
     def _read(self) -> dict[Path, dict[str, bytes]]:
@@ -127,10 +125,12 @@ class Store:
         return self._added.get(key) or self._index.get(key)
 
     def get(self, key: str) -> Any | None:
+        """The value stored under `key`, or None for a missing or unusable entry."""
         entry = self.entry(key)
         return decode(entry) if entry is not None else None
 
     def put(self, key: str, value: Any) -> None:
+        """Store `value` under `key` when the store is saved."""
         if self.enabled:
             self.write(key, encode(value))
 
@@ -142,24 +142,28 @@ class Store:
     def save(self, keep: set[str]) -> None:
         """Store what was added as one pack, and forget entries whose keys are not in `keep` (what the project
         uses now) once they outnumber the rest, so the cache never outgrows the project."""
-        if not self.enabled:
+        folder = self.folder
+        if folder is None:
             return
-        packs = self._packs if self._packs is not None else (self._read() if len(self._pack_files()) >= MAX_PACKS else {})
+        if self._packs is not None:
+            packs = self._packs
+        else:  # read every pack only when there are enough of them to merge
+            packs = self._read() if len(self._pack_files()) >= MAX_PACKS else {}
         live = {k: v for k, v in {**self._index, **self._added}.items() if k in keep}
         stored = sum(len(entries) for entries in packs.values()) + len(self._added)
         try:
             if packs and (len(packs) >= MAX_PACKS or stored > 2 * len(live)):
-                self._write_pack(live)
+                self._write_pack(folder, live)
                 for pack in packs:  # only packs this process read: one another process is writing stays
                     pack.unlink(missing_ok=True)
             elif self._added:
-                self._write_pack(self._added)
-            for old in self.folder.glob("*.pickle") if self._added else ():  # a file per entry, before packs
+                self._write_pack(folder, self._added)
+            for old in folder.glob("*.pickle") if self._added else ():  # a file per entry, before packs
                 old.unlink(missing_ok=True)
         except OSError:  # a read-only home or a full disk only costs speed
             pass
         self._packs, self._index, self._added = None, {}, {}
 
-    def _write_pack(self, entries: dict[str, bytes]) -> None:
+    def _write_pack(self, folder: Path, entries: dict[str, bytes]) -> None:
         name = f"{time.time_ns():020d}-{os.getpid()}.pack"
-        atomic_write(self.folder / name, pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write(folder / name, pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))

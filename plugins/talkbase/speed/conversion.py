@@ -3,11 +3,12 @@
 MkDocs goes through the pages one at a time, converting each page's Markdown. Right before that
 pass a forked helper takes pages from the end of the list while MkDocs works from the start; they
 meet in the middle, whichever is faster doing more. The helper runs exactly the code MkDocs would
-run (`Page.read_source` and `Page.render`) on an inherited copy of the build. MkDocs still runs
-every plugin event itself, in its own order: a helper's result is used only when the page's input
-(the Markdown after every `on_page_markdown`) is the one the helper worked from, and otherwise
-MkDocs does the work itself. Messages the helper logged are logged again when its result is used,
-so `--strict` counts them as before. The built site is the same byte for byte (tested).
+run (`Page.read_source` and `Page.render`) on an inherited copy of the build; what that sets on a
+page is copied back through `mkdocs_internals`, so this runs only with the MkDocs version tested
+there. MkDocs still runs every plugin event itself, in its own order: a helper's result is used
+only when the page's input (the Markdown after every `on_page_markdown`) is the one the helper
+worked from, and otherwise MkDocs does the work itself. Messages the helper logged are logged
+again when its result is used, so `--strict` counts them as before. The built site is the same byte for byte (tested).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any, Callable
 
 from mkdocs.structure.pages import Page
 
-from talkbase.cache import digest
-from talkbase.forked import Helper
+from talkbase import mkdocs_internals as internals
+from talkbase.hashing import digest
+from talkbase.speed.forked import Helper
 
 
 # Plugins whose part in a build a helper's conversion leaves as it is: they keep no state from converting a page
@@ -44,33 +46,30 @@ class PageConversion:
     def __init__(self, pages: list[Page], config: Any, files: Any):
         self.pages, self.config, self.files = pages, config, files
         self.helper = Helper(len(pages), self._convert)
-        for i, page in enumerate(pages):  # MkDocs calls page.render(config, files); this instance attribute answers first
-            page.render = self._render_for(page, i)
+        for i, page in enumerate(pages):
+            internals.ask_before_render(page, self._render_for(page, i))
 
     def _convert(self, i: int) -> tuple:
-        """In the helper: what Page.render sets, for page i."""
+        """In the helper: what Page.render sets, for page i, and the Markdown it converted."""
         page = self.pages[i]
         page.read_source(self.config)
-        source = digest(page.markdown)
+        source = digest(page.markdown or "")
         Page.render(page, self.config, self.files)
-        links = getattr(page, "links_to_anchors", None)
-        return (source, page.content, page.toc, page._title_from_render, page.present_anchor_ids,
-                None if links is None else {f.src_uri: anchors for f, anchors in links.items()})
+        return source, internals.converted(page)
 
     def _render_for(self, page: Page, i: int) -> Callable[[Any, Any], None]:
-        def render(config, files) -> None:
-            del page.render  # back to the class method
+        def render(config: Any, files: Any) -> None:
+            internals.render_as_mkdocs(page)
             got = self.helper.take(i)
-            if got is None or got.value[0] != digest(page.markdown):
+            if got is None or got.value[0] != digest(page.markdown or ""):
                 return page.render(config, files)
-            _, page.content, page.toc, page._title_from_render, page.present_anchor_ids, links = got.value
-            if links is not None:
-                page.links_to_anchors = {self.files.src_uris[uri]: anchors for uri, anchors in links.items()}
+            internals.set_converted(page, got.value[1], self.files)
             got.replay()
             self.helper.used += 1
         return render
 
     def close(self) -> None:
+        """End the helper; every page renders as MkDocs' own again."""
         self.helper.close()
         for page in self.pages:
-            page.__dict__.pop("render", None)
+            internals.render_as_mkdocs(page)

@@ -80,6 +80,7 @@ class Delivery:
     records: list[tuple[str, int, str]]
 
     def replay(self) -> None:
+        """Log again what the helper logged while doing this job, as if it had been done here."""
         for name, level, message in self.records:
             logging.getLogger(name).log(level, message)
 
@@ -112,7 +113,7 @@ class Helper:
         self._arrived: dict[int, bytes] = {}  # item -> its pickled (value, log records), not yet taken
         self._open = True  # until the helper has finished or died
         self._change = threading.Condition()
-        self._reader = threading.Thread(target=self._read, name="talkbase-helper-results", daemon=True)
+        self._reader = threading.Thread(target=self._read, args=(read_fd,), name="talkbase-helper-results", daemon=True)
         self._reader.start()
 
     def _work(self, write_fd: int, job: Callable[[int], Any]) -> None:
@@ -141,11 +142,11 @@ class Helper:
         finally:
             os._exit(code)
 
-    def _read(self) -> None:
+    def _read(self, fd: int) -> None:
         """In the reader thread: collect each complete result until the helper closes its end of the pipe."""
         buffer = bytearray()
         try:
-            while chunk := os.read(self._fd, 1 << 20):
+            while chunk := os.read(fd, 1 << 20):
                 buffer += chunk
                 complete = {}
                 while len(buffer) >= _HEADER.size:
