@@ -1,6 +1,7 @@
 # talkbase: everything a fresh clone needs is made here.
 #   make site   - virtual environment, install, build the bundled episodes into site/
-#   make test   - install the test and demo extras, run every test (browser tests need chromium)
+#   make test   - install the test and demo extras, lint, then run every test (browser tests need chromium)
+#   make lint   - ruff (style, and a docstring on every public function) and mypy (types), as `make test` runs them
 #   make serve  - preview on http://127.0.0.1:8000 with live reload
 #   make demo   - execute the demo notebooks and freeze their outputs
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site serve test demo schema bench clean
+.PHONY: site serve lint test demo schema bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +33,12 @@ site: $(VENV)/.site-installed
 serve: $(VENV)/.site-installed
 	$(BIN)/talkbase serve
 
-test: $(VENV)/.test-installed
+# Configured in pyproject.toml ([tool.ruff], [tool.mypy]); the pytest run waits for both to pass.
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check plugins tests benchmarks
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest
 
 demo: $(VENV)/.test-installed

@@ -85,7 +85,8 @@ CONSTRAINED = {"time": "21:00", "language": "python", "timezone": "Asia/Shanghai
                "edit_branch": "main", "since": "2023-06-10", "date": "2023-07-15", "special": "attack",
                "image": "images/attack.png"}  # a preview picture beside the episode and beside series.yml
 PERSON = "mallory"
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
+                       "rkJggg==")
 
 
 class Filler:
@@ -108,7 +109,8 @@ class Filler:
         if kind == "object" and isinstance(schema.get("additionalProperties"), dict):  # keyed by person id (roles)
             return {PERSON: self.fill(schema["additionalProperties"], defs, f"{path}.{PERSON}", depth)}
         if kind == "object":
-            return {name: self.fill(sub, defs, f"{path}.{name}", depth) for name, sub in schema.get("properties", {}).items()
+            return {name: self.fill(sub, defs, f"{path}.{name}", depth)
+                    for name, sub in schema.get("properties", {}).items()
                     if name not in ("notebook", "number", "special", "items", "ordinal", "after")}
         if kind == "array":
             return [self.fill(schema["items"], defs, f"{path}[1]", depth)] if path.count("answers") < 3 else []
@@ -194,7 +196,8 @@ def hostile_notebook(folder: Path, filler: Filler) -> None:
     freeze.mkdir(parents=True)
     nbformat.write(nb, freeze / "executed.ipynb")
     record = {"code_key": demos.code_key(nb), "kernel": "python3", "started": text("record.started"), "duration_s": 1.0,
-              "device": text("record.device"), "python": text("record.python"), "packages": {"x-evil": text("record.package")}}
+              "device": text("record.device"), "python": text("record.python"),
+              "packages": {"x-evil": text("record.package")}}
     (freeze / "run.json").write_text(json.dumps(record), encoding="utf-8")
 
 
@@ -212,7 +215,7 @@ def test_every_text_field_carries_a_payload(attacked):
     assert set(PAYLOADS) <= set(filler.placed.values())  # and every payload lands somewhere
 
 
-def test_no_payload_runs_or_calls_out_in_chromium(attacked, browser):
+def test_no_payload_runs_or_calls_out_in_chromium(attacked, browser):  # noqa: F811 - the fixture
     project, site, filler = attacked
     server = SiteServer(site)
     dialogs, foreign, handlers = [], [], []

@@ -72,7 +72,7 @@ class Tab:
 
 
 @pytest.fixture
-def open_page(browser, server):
+def open_page(browser, server):  # noqa: F811 - the fixture
     """open_page(path, width=, height=, scheme=, **context options) -> Tab, closed after the test."""
     contexts = []
 
@@ -178,7 +178,7 @@ def test_next_session_moves_on_when_the_built_date_has_passed(open_page, server)
     assert f"{built:%Y-%m-%d}" not in shown.inner_text()
 
 
-def test_pages_load_in_place_so_the_search_worker_lives_on(browser, tmp_path):
+def test_pages_load_in_place_so_the_search_worker_lives_on(browser, tmp_path):  # noqa: F811 - the fixture
     """With navigation.instant, a page opened from a link loads in place: the search worker, and the parts of
     the index it fetched, live on, so a reader's browser reads the index's table of contents once per visit
     and fetches no part twice. Material does this only for the addresses of the sitemap, so the site is built
@@ -468,7 +468,7 @@ A11Y_JS = """() => {
 
 
 @pytest.fixture(scope="module")
-def crawl(browser, server, site) -> dict[str, dict]:
+def crawl(browser, server, site) -> dict[str, dict]:  # noqa: F811 - the fixture
     """Every page of the built site, opened once in a 375-pixel-wide (phone) window: what it shows."""
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
     context.set_default_timeout(10_000)

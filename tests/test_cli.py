@@ -61,14 +61,16 @@ def test_help_lists_every_command_untruncated():
     result = subprocess.run([TALKBASE, "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and not result.stderr
     listing = result.stdout.split("Commands:\n", 1)[1].splitlines()
-    assert {line.split()[0] for line in listing if line.strip()} >= {"new", "validate", "build", "serve", "publish", "schema"}
+    commands = {line.split()[0] for line in listing if line.strip()}
+    assert commands >= {"new", "validate", "build", "serve", "publish", "schema"}
     assert not [line for line in listing if line.rstrip().endswith("...")]
     assert "talkbase new          scaffold the next episode" in result.stdout
 
 
 @pytest.mark.parametrize("command, words", [
     ("new", ["--date YYYY-MM-DD", "--special TITLE", "--id ID", "never overwritten"]),
-    ("validate", ["path:line:column: message", "Exit status 0 when clean, 1 when problems were found, 2 for usage errors"]),
+    ("validate", ["path:line:column: message",
+                  "Exit status 0 when clean, 1 when problems were found, 2 for usage errors"]),
     ("build", ["strictly", "--no-strict", "swapped in only when the build succeeded"]),
     ("serve", ["127.0.0.1", "--port", "live reload"]),
     ("publish", ["--remote REMOTE", "--branch BRANCH", "fast-forward", "publishes nothing"]),
@@ -91,7 +93,8 @@ def test_new_scaffolds_the_next_regular_episode_which_validates(project):
     path = project / "talks/004.yaml"
     text = path.read_text(encoding="utf-8")
     assert text.splitlines()[0] == "# yaml-language-server: $schema=../schema/episode.schema.json"
-    assert (project / "talks" / text.splitlines()[0].split("=", 1)[1]).resolve() == (project / "schema/episode.schema.json")
+    schema = text.splitlines()[0].split("=", 1)[1]
+    assert (project / "talks" / schema).resolve() == (project / "schema/episode.schema.json")
     data = yaml.safe_load(text)
     assert data["number"] == 4
     assert data["date"] in next_regular_session(project)
@@ -102,7 +105,8 @@ def test_new_scaffolds_the_next_regular_episode_which_validates(project):
 
     # the next one follows the scheduled 004, one week later, not the same Saturday
     assert invoke(project, "new").exit_code == 0
-    assert yaml.safe_load((project / "talks/005.yaml").read_text(encoding="utf-8"))["date"] == data["date"] + dt.timedelta(days=7)
+    following = yaml.safe_load((project / "talks/005.yaml").read_text(encoding="utf-8"))
+    assert following["date"] == data["date"] + dt.timedelta(days=7)
     assert invoke(project, "validate").exit_code == 0
 
 
@@ -152,16 +156,19 @@ def test_build_is_strict_shows_progress_and_builds_scaffolded_episodes(project):
     assert invoke(project, "new", "--special", "一篇番外", "--id", "extra").exit_code == 0
     for n in range(5, 65):  # an archive big enough to need progress lines
         day = dt.date(2023, 7, 15) + dt.timedelta(weeks=n - 4)
-        (project / f"talks/{n:03d}.yaml").write_text(f"number: {n}\ndate: {day}\nsummary: [RoPE, topic {n}]\n", encoding="utf-8")
+        (project / f"talks/{n:03d}.yaml").write_text(f"number: {n}\ndate: {day}\nsummary: [RoPE, topic {n}]\n",
+                                                     encoding="utf-8")
     result = talkbase(project, "build")
     assert result.returncode == 0, result.stderr
     site = project / "site"
     assert (site / "talks/004/index.html").is_file() and (site / "talks/special-extra/index.html").is_file()
     lines = result.stderr.splitlines()
     assert "INFO    - talkbase: 66 episodes: " in "\n".join(lines)
-    progress = [tuple(map(int, m.groups())) for ln in lines if (m := re.search(r"talkbase: rendered (\d+)/(\d+) pages", ln))]
+    progress = [tuple(map(int, m.groups()))
+                for ln in lines if (m := re.search(r"talkbase: rendered (\d+)/(\d+) pages", ln))]
     assert 5 <= len(progress) <= 12, progress  # a handful of lines, not one per page
-    assert [done for done, _ in progress] == sorted({done for done, _ in progress}) and len({t for _, t in progress}) == 1
+    assert [done for done, _ in progress] == sorted({done for done, _ in progress})
+    assert len({t for _, t in progress}) == 1
     assert lines[0] == "Checking 66 episode files ..." and lines[-1] == f"Site built into {site}"
     assert not [ln for ln in lines[1:] if not ln.startswith(("INFO    - ", "Site built"))], "unexpected output"
     for n in range(5, 65):
@@ -172,7 +179,8 @@ def test_build_is_strict_shows_progress_and_builds_scaffolded_episodes(project):
     failed = talkbase(project, "build")
     assert failed.returncode == 1
     assert f"talkbase build: failed, {site} left as it was" in failed.stderr
-    assert "contains a link 'missing.md', but the target is not found" in failed.stderr and "Traceback" not in failed.stderr
+    assert "contains a link 'missing.md', but the target is not found" in failed.stderr
+    assert "Traceback" not in failed.stderr
     assert (site / "talks/004/index.html").is_file() and not (site / "broken").exists()
 
 

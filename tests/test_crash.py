@@ -193,7 +193,8 @@ def test_build_killed_at_any_moment_leaves_a_project_the_next_build_restores(tmp
     seen = moments(project, sites, "build")
     assert_same(tree(site), clean_site, "building the same inputs again")
     opens = [i for i, line in enumerate(seen, 1) if line.startswith("open ")]
-    swaps = [i for i, line in enumerate(seen, 1) if line.startswith(("os.rename ", "shutil.rmtree "))  # of site/ itself,
+    swaps = [i for i, line in enumerate(seen, 1)
+             if line.startswith(("os.rename ", "shutil.rmtree "))  # of site/ itself,
              and Path(line.split()[1]).parent == project][:3]  # not of a folder inside the site being built
     # the old site moved aside, the new one moved in, the old one removed
     assert [seen[i - 1].split()[0] for i in swaps] == ["os.rename", "os.rename", "shutil.rmtree"], seen[-4:]

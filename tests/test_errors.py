@@ -25,7 +25,8 @@ from talkbase.cli import cli
 from talkbase.schema import json_schemas
 
 TALKBASE = str(Path(sys.executable).with_name("talkbase"))
-SUGGEST = "; did you mean 'Asia/Shanghai'? (expected a name from the time zone database, such as Asia/Shanghai or Europe/Berlin)"
+SUGGEST = ("; did you mean 'Asia/Shanghai'? "
+           "(expected a name from the time zone database, such as Asia/Shanghai or Europe/Berlin)")
 CONTROL = "is not allowed; only tab and line breaks are"
 
 
@@ -43,7 +44,8 @@ def problems(result: subprocess.CompletedProcess) -> list[str]:
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "internal error" not in output and "Traceback" not in output, output
-    return [line for line in result.stdout.splitlines() if re.match(r"\S+:\d+:\d+: ", line)]  # not `demos status`' others
+    # the problems, not the other lines of `demos status`
+    return [line for line in result.stdout.splitlines() if re.match(r"\S+:\d+:\d+: ", line)]
 
 
 def line_of(path: Path, text: str) -> int:
@@ -78,20 +80,24 @@ def test_an_unknown_time_zone_is_reported_at_its_line_with_the_zone_meant(projec
     edit(project / "series.yml", "timezone: Asia/Shanghai", f"timezone: {zone}")
     result = invoke(project, "validate")
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == [f"series.yml:{TIMEZONE_LINE}:13: schedule.timezone: unknown time zone {zone!r}{SUGGEST}"]
+    assert result.stdout.splitlines() == [
+        f"series.yml:{TIMEZONE_LINE}:13: schedule.timezone: unknown time zone {zone!r}{SUGGEST}"]
 
 
 def test_a_misspelt_time_zone_gets_the_closest_name(project):
     edit(project / "series.yml", "timezone: Asia/Shanghai", "timezone: Europe/Berln")
     assert invoke(project, "validate").stdout.startswith(
-        f"series.yml:{TIMEZONE_LINE}:13: schedule.timezone: unknown time zone 'Europe/Berln'; did you mean 'Europe/Berlin'?")
+        f"series.yml:{TIMEZONE_LINE}:13: schedule.timezone: unknown time zone 'Europe/Berln'; "
+        "did you mean 'Europe/Berlin'?")
 
 
-@pytest.mark.parametrize("command", [["build"], ["new"], ["new", "--special", "番外"], ["generate"], ["publish", "--remote", "nowhere"]])
+@pytest.mark.parametrize("command", [["build"], ["new"], ["new", "--special", "番外"], ["generate"],
+                                     ["publish", "--remote", "nowhere"]])
 def test_an_unknown_time_zone_stops_every_command_with_the_same_line(project, command):
     edit(project / "series.yml", "timezone: Asia/Shanghai", "timezone: Asia/Beijing")
     before = sorted(p.name for p in (project / "talks").iterdir())
-    assert problems(talkbase(project, *command)) == [f"series.yml:{TIMEZONE_LINE}:13: schedule.timezone: unknown time zone 'Asia/Beijing'{SUGGEST}"]
+    assert problems(talkbase(project, *command)) == [
+        f"series.yml:{TIMEZONE_LINE}:13: schedule.timezone: unknown time zone 'Asia/Beijing'{SUGGEST}"]
     assert sorted(p.name for p in (project / "talks").iterdir()) == before  # `new` wrote no episode
 
 
@@ -107,7 +113,8 @@ EPISODES = {
     "013.yaml": ("number: 13\ndate: 2023-09-02\nnotes: |\n  [prev](002.md), [people](../people/xianyu.md),"
                  " [how](../contributing.md), [home](../index.md), [calendar](../calendar.ics)\n"
                  "summary: ['see [the paper](../missing.md)']\n"
-                 "practice:\n  body: 'by address [x](../002/), from the root [y](/talks/002/), an image ![z](../assets/x.png)'\n"
+                 "practice:\n  body: 'by address [x](../002/), from the root [y](/talks/002/),"
+                 " an image ![z](../assets/x.png)'\n"
                  "  code:\n    - code: 'a[i](j)'\n"),
 }
 EXPECTED = [
@@ -118,9 +125,10 @@ EXPECTED = [
     "talks/010.yaml:3:8: notes: cannot render math '\\frac{1}{': it ends too early: a command is missing its argument "
     "or a '{' its '}'",
     "talks/011.yaml:3:8: notes: cannot render math 'x^': a ^ or _ has nothing after it",
-    "talks/011.yaml:13:17: free_talk.online[1].answers[1].text: cannot render math '\\sqrt': it ends too early: a command "
-    "is missing its argument or a '{' its '}'",
-    "talks/012.yaml:4:12: references[1].title: cannot render math 'a_b_c': two subscripts in a row; group them as x_{ab}",
+    "talks/011.yaml:13:17: free_talk.online[1].answers[1].text: cannot render math '\\sqrt': it ends too early: "
+    "a command is missing its argument or a '{' its '}'",
+    "talks/012.yaml:4:12: references[1].title: cannot render math 'a_b_c': two subscripts in a row; "
+    "group them as x_{ab}",
     "talks/013.yaml:5:11: summary[1]: the link '../missing.md' points to no page of the site",
     "talks/013.yaml:7:9: practice.body: file not found: assets/x.png (the link '../assets/x.png')",  # beside the file
     "talks/013.yaml:7:9: practice.body: the link '../002/' points to no page of the site; did you mean '002.md'?",
@@ -165,7 +173,8 @@ def test_validate_finds_what_the_build_would_warn_about(content, tmp_path, monke
         build(project, strict=False)
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
-    links = {m.group(1) for w in warnings if (m := re.search(r"contains an? (?:unrecognized relative |absolute )?link '([^']+)'", w))}
+    warned = r"contains an? (?:unrecognized relative |absolute )?link '([^']+)'"
+    links = {m.group(1) for w in warnings if (m := re.search(warned, w))}
     expected = "\n".join(EXPECTED)
     assert links == set(re.findall(r"the link '([^']+)'", expected))
     # math becomes MathML where the Markdown is written (mathml.py): a formula that cannot is left as the notes
@@ -178,16 +187,21 @@ def test_validate_finds_what_the_build_would_warn_about(content, tmp_path, monke
 # --- control characters ----------------------------------------------------------------------------
 
 CONTROLS = {
-    "talks/020.yaml": (b'number: 20\ntitle: "a\\x01b"\n', f"2:10: title: control character U+0001 (written \\x01) {CONTROL}"),
+    "talks/020.yaml": (b'number: 20\ntitle: "a\\x01b"\n',
+                       f"2:10: title: control character U+0001 (written \\x01) {CONTROL}"),
     "talks/021.yaml": (b"number: 21\ntitle: a\x07b\n", f"2:9: title: control character U+0007 {CONTROL}"),
     "talks/022.yaml": (b"number: 22\ntitle: a\rb\n",
-                       "2:9: title: a carriage return (U+000D) without a line feed; save the file with LF or CRLF line breaks"),
-    "talks/023.yaml": (b'number: 23\nsummary: ["ok", "x\\ry"]\n', f"2:19: summary[2]: control character U+000D (written \\r) {CONTROL}"),
-    "talks/024.yaml": ("number: 24\nnotes: |\n  NEL\x85here\n".encode(), f"3:6: notes: control character U+0085 {CONTROL}"),
+                       "2:9: title: a carriage return (U+000D) without a line feed; "
+                       "save the file with LF or CRLF line breaks"),
+    "talks/023.yaml": (b'number: 23\nsummary: ["ok", "x\\ry"]\n',
+                       f"2:19: summary[2]: control character U+000D (written \\r) {CONTROL}"),
+    "talks/024.yaml": ("number: 24\nnotes: |\n  NEL\x85here\n".encode(),
+                       f"3:6: notes: control character U+0085 {CONTROL}"),
     "talks/025.yaml": (b"# a comment \x1b[31m\nnumber: 25\n", f"1:13: control character U+001B {CONTROL}"),
     "talks/026.yaml": (b'number: 26\r\ntitle: "CRLF line breaks and a \\t tab are fine"\r\n', None),
     "talks/027.yaml": (b"number: 27\ntitle: a\x00b\n", f"2:9: title: control character U+0000 {CONTROL}"),
-    "talks/028.yaml": ("number: 28\ntitle: a\ufffeb\n".encode(), "2:9: title: character U+FFFE is not allowed in a YAML file"),
+    "talks/028.yaml": ("number: 28\ntitle: a\ufffeb\n".encode(),
+                       "2:9: title: character U+FFFE is not allowed in a YAML file"),
 }
 
 
@@ -196,7 +210,8 @@ def controls(project) -> Path:
     for name, (data, _) in CONTROLS.items():
         (project / name).write_bytes(data)
     note = yaml.safe_load((project / "series.yml").read_text(encoding="utf-8"))["schedule"]["note"]
-    edit(project / "series.yml", f"note: {note}", f'note: "{note[:-2]}\\e{note[-2:]}"')  # before its last two characters
+    # before its last two characters
+    edit(project / "series.yml", f"note: {note}", f'note: "{note[:-2]}\\e{note[-2:]}"')
     edit(project / "data/people.yml", "  name: 初七", '  name: "初\\u009b七"')
     edit(project / "data/topics.yml", "aliases: [positional encoding,", 'aliases: ["positional\\x7fencoding",')
     return project
@@ -235,15 +250,18 @@ URLS = {  # as written in a link list: what the validator says
 
 
 def test_links_must_be_absolute_http_with_a_host_and_nothing_that_ends_them(project):
-    refs = "".join(f"  - title: link {i}\n    links: [{json.dumps(url, ensure_ascii=False)}]\n" for i, url in enumerate(URLS))
+    refs = "".join(f"  - title: link {i}\n    links: [{json.dumps(url, ensure_ascii=False)}]\n"
+                   for i, url in enumerate(URLS))
     (project / "talks/030.yaml").write_text(f"number: 30\ndate: 2023-09-30\nreferences:\n{refs}", encoding="utf-8")
-    edit(project / "series.yml", "schedule:", 'repo_url: "https://github.com/x/y\\"onclick=alert(1)"\nedit_branch: ../../etc\nschedule:')
+    edit(project / "series.yml", "schedule:",
+         'repo_url: "https://github.com/x/y\\"onclick=alert(1)"\nedit_branch: ../../etc\nschedule:')
     expected = [f"talks/030.yaml:{5 + 2 * i}:13: references[{i + 1}].links[1].url: {why}"
                 for i, why in enumerate(URLS.values()) if why]
     at = line_of(project / "series.yml", "repo_url:")
-    expected += [f"series.yml:{at}:11: repo_url: a link cannot contain quotes, found 'https://github.com/x/y\"onclick=alert(1)'",
-                 f"series.yml:{at + 1}:14: edit_branch: expected a branch name (letters, digits and . _ / -, not starting "
-                 "with - or /, no '..'), found '../../etc'"]
+    expected += [f"series.yml:{at}:11: repo_url: a link cannot contain quotes, "
+                 "found 'https://github.com/x/y\"onclick=alert(1)'",
+                 f"series.yml:{at + 1}:14: edit_branch: expected a branch name "
+                 "(letters, digits and . _ / -, not starting with - or /, no '..'), found '../../etc'"]
     assert sorted(problems(talkbase(project, "validate"))) == sorted(expected)
 
 
@@ -254,8 +272,10 @@ def test_the_json_schema_refuses_the_links_and_branches_the_validator_refuses():
     for url, why in URLS.items():
         assert bool(list(episode.iter_errors({"number": 1, "video": {"url": url}}))) == bool(why), url
     slots = [{"since": "2023-01-01", "weekday": "monday", "time": "20:00"}]
-    for branch, ok in (("main", True), ("release/1.0", True), ("-x", False), ("/x", False), ("a..b", False), ("a b", False)):
-        assert not list(series.iter_errors({"name": "x", "schedule": {"slots": slots}, "edit_branch": branch})) == ok, branch
+    for branch, ok in (("main", True), ("release/1.0", True), ("-x", False), ("/x", False), ("a..b", False),
+                       ("a b", False)):
+        errors = list(series.iter_errors({"name": "x", "schedule": {"slots": slots}, "edit_branch": branch}))
+        assert not errors == ok, branch
 
 
 # --- notebooks and frozen outputs with a merge conflict ---------------------------------------------

@@ -185,8 +185,9 @@ def with_moments(project: Path, length: str = "2:00:00") -> Path:
     text = text.replace('  start: "10:10"\n', f'  start: "10:10"\n  length: "{length}"\n', 1)
     lines = text.splitlines(keepends=True)
     # the second news item and the first question, at the indentation their keys are written with
-    item = [i for i, l in enumerate(lines) if re.match(r"\s+- title:", l) and i > text[:text.index("news:")].count("\n")][1]
-    question = next(i for i, l in enumerate(lines) if re.match(r"\s+- question:", l))
+    news = text[:text.index("news:")].count("\n")
+    item = [i for i, ln in enumerate(lines) if re.match(r"\s+- title:", ln) and i > news][1]
+    question = next(i for i, ln in enumerate(lines) if re.match(r"\s+- question:", ln))
     for at, value in sorted(((item, MOMENTS["news-2"]), (question, MOMENTS["q-1"])), reverse=True):
         indent = lines[at].index("-") + 2
         lines.insert(at + 1, " " * indent + f'at: "{value}"\n')
@@ -303,7 +304,7 @@ def test_an_episode_page_shows_when_its_file_last_changed_in_git_and_nothing_out
 
 # --- in a real browser (last: while its module-wide browser runs, builds in this process fork no helper) ---
 
-def test_following_a_chapter_lands_on_the_entry_and_its_link_plays_from_that_moment(browser, timed):
+def test_following_a_chapter_lands_on_the_entry_and_its_link_plays_from_that_moment(browser, timed):  # noqa: F811 - the fixture
     server = SiteServer(timed)
     page = browser.new_page()
     try:

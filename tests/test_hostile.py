@@ -78,7 +78,8 @@ def test_hostile_text_is_shown_as_text_on_the_episode_page(site):
     assert HOSTILE["title"] in doc.find(".//h1").text_content()
     assert doc.xpath('//meta[@name="description"]/@content') == ["；".join(HOSTILE["summary"])]
     body = doc.find(".//article").text_content()
-    for text in (HOSTILE["crew"]["note"], HOSTILE["news"]["items"][0]["title"], HOSTILE["free_talk"]["online"][0]["question"],
+    for text in (HOSTILE["crew"]["note"], HOSTILE["news"]["items"][0]["title"],
+                 HOSTILE["free_talk"]["online"][0]["question"],
                  'autolink <javascript:alert("autolink")>', HOSTILE["news"]["items"][0]["points"][0]["label"]):
         assert text in body, text
 
@@ -124,7 +125,8 @@ def test_hand_written_page_passes_the_allowlist(site):
 
 REJECTED = {
     "attr-title.yaml": ("number: 120\ntitle: 'Hi {onclick=\"alert(1)\"}'\n",
-                        "2:8: title: text cannot set the HTML attribute 'onclick' with {...}, found '{onclick=\"alert(1)\"}'"),
+                        "2:8: title: text cannot set the HTML attribute 'onclick' with {...}, "
+                        "found '{onclick=\"alert(1)\"}'"),
     "attr-href.yaml": ("number: 121\nsummary: ['[ok](https://example.com){href=\"javascript:alert(1)\"}']\n",
                        "2:11: summary[1]: text cannot set the HTML attribute 'href' with {...}, "
                        "found '{href=\"javascript:alert(1)\"}'"),
@@ -134,12 +136,14 @@ REJECTED = {
                           "2:8: notes: links in text must be http(s) or mailto, found a 'JavaScript:' link"),
     "data-image.yaml": ("number: 124\nnews:\n  items:\n    - title: '![x](data:image/svg+xml;base64,PHN2Zz4=)'\n",
                         "4:14: news.items[1].title: links in text must be http(s) or mailto, found a 'data:' link"),
-    "data-link.yaml": ("number: 125\nreferences:\n  - title: x\n    links: ['data:text/html,<script>alert(1)</script>']\n",
+    "data-link.yaml": ("number: 125\nreferences:\n  - title: x\n"
+                       "    links: ['data:text/html,<script>alert(1)</script>']\n",
                        "4:13: references[1].links[1].url: expected an http:// or https:// link, "
                        "found 'data:text/html,<script>alert(1)</script>'"),
     "js-video.yaml": ("number: 126\nvideo: {url: 'javascript:alert(1)'}\n",
                       "2:14: video.url: expected an http:// or https:// link, found 'javascript:alert(1)'"),
-    "language.yaml": ("number: 127\npractice:\n  code:\n    - language: '\"><script>alert(1)</script>'\n      code: x\n",
+    "language.yaml": ("number: 127\npractice:\n  code:\n"
+                      "    - language: '\"><script>alert(1)</script>'\n      code: x\n",
                       "4:17: practice.code[1].language: expected a language name such as python or bash "
                       "(letters, digits, + # . _ -), found '\"><script>alert(1)</script>'"),
 }

@@ -73,7 +73,8 @@ def built(tmp_path_factory) -> Path:
     add_qr_code(project)
     (project / "talks" / "images" / "010-photo.jpg").write_bytes(b"\xff" * PHOTO)
     episode = project / "talks" / "010.yaml"
-    episode.write_text(episode.read_text(encoding="utf-8") + "\n  ![会场照片](images/010-photo.jpg)\n", encoding="utf-8")
+    episode.write_text(episode.read_text(encoding="utf-8") + "\n  ![会场照片](images/010-photo.jpg)\n",
+                       encoding="utf-8")
     build(project)
     return project
 
@@ -83,7 +84,8 @@ def test_an_image_reaches_the_episode_page_and_the_site_with_its_bytes(built):
     images = targets(built / "site", "talks/010").images
     assert fetched(built / "site", "talks/010", images["2023 年高考数学第一题"]) == \
         (BESIDE / "talks/images/010-gaokao.png").read_bytes()
-    assert fetched(built / "site", "talks/010", images["模型结构"]) == (BESIDE / "talks/images/010-arch.png").read_bytes()
+    assert fetched(built / "site", "talks/010", images["模型结构"]) == \
+        (BESIDE / "talks/images/010-arch.png").read_bytes()
 
 
 def test_an_image_of_series_yml_shows_on_the_home_page_and_on_every_episode_page(built):
@@ -143,9 +145,10 @@ REPORTED = [
     ".jpg, .png, .webp) and .pdf files are published with the site",
     "talks/011.yaml:8:9: practice.note: the image [arch] has no alt text; write what it shows between its first "
     "brackets, for readers who cannot see it",
-    "talks/011.yaml:8:9: practice.note: the link '../.git/x.png' names a hidden file, .git/x.png, which is not published",
-    "talks/011.yaml:8:9: practice.note: the link '../docs/assets/screenshot-003.png' names docs/assets/screenshot-003.png, "
-    "in docs/, where the site is made; keep the file beside the text that shows it",
+    "talks/011.yaml:8:9: practice.note: the link '../.git/x.png' names a hidden file, .git/x.png, "
+    "which is not published",
+    "talks/011.yaml:8:9: practice.note: the link '../docs/assets/screenshot-003.png' names "
+    "docs/assets/screenshot-003.png, in docs/, where the site is made; keep the file beside the text that shows it",
     "talks/011.yaml:8:9: practice.note: the link 'images\\\\010-gaokao.png' has a backslash; write '/' between folders",
 ]
 

@@ -195,7 +195,8 @@ def test_calendar_is_valid_icalendar_with_upcoming_sessions(site):
 
 def test_future_dated_episode_joins_the_calendar(project):
     day = dt.date.today() + dt.timedelta(days=30)
-    (project / "talks/900.yaml").write_text(f"number: 900\ndate: {day}\ntime: '20:00'\nsummary: [长上下文]\n", encoding="utf-8")
+    (project / "talks/900.yaml").write_text(f"number: 900\ndate: {day}\ntime: '20:00'\nsummary: [长上下文]\n",
+                                            encoding="utf-8")
     site = build(project)
     cal = icalendar.Calendar.from_ical((site / "calendar.ics").read_bytes())
     planned = [e for e in cal.walk("VEVENT") if str(e["SUMMARY"]) == "OpenLLM Talk 900"]
@@ -212,7 +213,8 @@ def test_reading_time_counts_chinese_by_characters():
 
 def test_episode_pages_link_previous_next_and_edit(project):
     series = project / "series.yml"
-    series.write_text(series.read_text(encoding="utf-8") + "repo_url: https://github.com/example/openllm-talk\n", encoding="utf-8")
+    series.write_text(series.read_text(encoding="utf-8") + "repo_url: https://github.com/example/openllm-talk\n",
+                      encoding="utf-8")
     site = build(project)
     tree = doc(site, "talks/003/index.html")
     hrefs = content_links(tree)

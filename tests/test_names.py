@@ -65,11 +65,12 @@ def test_ids_that_cannot_be_pages_are_refused_where_they_are_written(tmp_path):
         out.write("'../../../tmp/x':\n  name: Evil\na/b:\n  name: Slash\nindex:\n  name: Index\n")
     (project / "talks/005.yaml").write_text("number: 5\ndate: 2023-07-22\ncrew:\n  hosts: [index]\n", encoding="utf-8")
     long_id = "x" * 93  # special-<id> is 101 bytes
-    (project / "talks/special-long.yaml").write_text(f"special: {long_id}\ntitle: Long\ndate: 2023-08-01\n", encoding="utf-8")
+    (project / "talks/special-long.yaml").write_text(f"special: {long_id}\ntitle: Long\ndate: 2023-08-01\n",
+                                                     encoding="utf-8")
     result = subprocess.run([TALKBASE, "validate"], cwd=project, capture_output=True, text=True, timeout=120)
     pattern = "expected lowercase ASCII letters, digits, '-' and '_', starting with a letter or digit, found"
-    reserved = ("'index' is reserved: index.md is the overview of its folder (the list of all people, or of all topics); "
-                "choose another")
+    reserved = ("'index' is reserved: index.md is the overview of its folder "
+                "(the list of all people, or of all topics); choose another")
     assert result.stdout.splitlines() == [
         f"data/people.yml:{first}:1: person id: {pattern} '../../../tmp/x'",
         f"data/people.yml:{first + 2}:1: person id: {pattern} 'a/b'",
@@ -88,8 +89,8 @@ def test_ids_that_cannot_be_pages_are_refused_where_they_are_written(tmp_path):
 @pytest.mark.parametrize("special_id", ["x" * 93, "a\n"])
 def test_talkbase_new_refuses_a_special_id_that_cannot_be_a_file_name(project, special_id):
     before = sorted(p.name for p in (project / "talks").iterdir())
-    result = subprocess.run([TALKBASE, "new", "--special", "Long", "--id", special_id], cwd=project, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run([TALKBASE, "new", "--special", "Long", "--id", special_id], cwd=project,
+                            capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "Invalid value for '--id'" in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in (project / "talks").iterdir()) == before  # no file was written
 
@@ -115,5 +116,5 @@ def test_every_topic_name_makes_a_page_inside_its_folder_and_distinct_topics_dis
         seen.setdefault(topic_key(name), topic_slug(name))
     assert len(set(seen.values())) == len(seen)
     assert topic_slug("Index") == "index-topic" and topic_slug("CON") == "con-topic"
-    assert [topic_slug(n) for n in ["RoPE 外推", "vllm vs llama.cpp", "百川智能-7B 模型"]] == ["rope-外推", "vllm-vs-llama-cpp",
-                                                                                           "百川智能-7b-模型"]
+    assert [topic_slug(n) for n in ["RoPE 外推", "vllm vs llama.cpp", "百川智能-7B 模型"]] == \
+        ["rope-外推", "vllm-vs-llama-cpp", "百川智能-7b-模型"]

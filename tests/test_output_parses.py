@@ -35,11 +35,12 @@ def built(tmp_path_factory) -> tuple[Path, Path, dt.date]:
     """The bundled project with those texts in its name, a planned episode's title and its summary, built."""
     project = make_project(tmp_path_factory.mktemp("texts") / "project")
     series = project / "series.yml"
-    series.write_text(series.read_text(encoding="utf-8").replace("name: OpenLLM Talk", f"name: {json.dumps(NAME, ensure_ascii=False)}"),
-                      encoding="utf-8")
+    named = series.read_text(encoding="utf-8").replace("name: OpenLLM Talk",
+                                                       f"name: {json.dumps(NAME, ensure_ascii=False)}")
+    series.write_text(named, encoding="utf-8")
     day = dt.date.today() + dt.timedelta(days=20)
-    (project / "talks/900.yaml").write_text(json.dumps({"number": 900, "date": day.isoformat(), "time": "20:00", "title": TITLE,
-                                                        "summary": SUMMARY}, ensure_ascii=False), encoding="utf-8")
+    planned = {"number": 900, "date": day.isoformat(), "time": "20:00", "title": TITLE, "summary": SUMMARY}
+    (project / "talks/900.yaml").write_text(json.dumps(planned, ensure_ascii=False), encoding="utf-8")
     return project, build(project, strict=False), day
 
 
@@ -81,7 +82,8 @@ def slipped(built) -> Renderer:
 
 def test_the_feed_gives_back_every_text(built, slipped):
     raw = (built[1] / "feed.xml").read_bytes()
-    for feed in (lxml.etree.fromstring(raw), lxml.etree.fromstring(feeds.atom(slipped, feeds.feeds(slipped)[0], SITE).encode("utf-8"))):
+    written = feeds.atom(slipped, feeds.feeds(slipped)[0], SITE).encode("utf-8")
+    for feed in (lxml.etree.fromstring(raw), lxml.etree.fromstring(written)):
         assert feed.findtext("a:title", namespaces=NS) == NAME
         assert feed.findtext("a:author/a:name", namespaces=NS) == NAME
         entry = entry_of(feed)

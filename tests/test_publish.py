@@ -54,7 +54,8 @@ def test_publish_puts_the_site_on_the_branch(setup):
     files = git(remote, "ls-tree", "-r", "--name-only", first).splitlines()
     assert {"index.html", "talks/003/index.html", "talks/index.html", "sitemap.xml", ".nojekyll"} <= set(files)
     assert "OpenLLM Talk 003" in git(remote, "show", f"{first}:talks/003/index.html")
-    assert git(remote, "log", "--format=%s", first) == f"Publish site from {git(project, 'rev-parse', '--short', 'HEAD')}"
+    source = git(project, "rev-parse", "--short", "HEAD")
+    assert git(remote, "log", "--format=%s", first) == f"Publish site from {source}"
 
 
 def test_publish_leaves_the_checkout_alone(setup):
@@ -133,7 +134,8 @@ def test_publishing_for_a_placeholder_address_warns(tmp_path):
     project = make_project(tmp_path / "project")
     first = talkbase(project, "publish", "--remote", str(remote))
     assert first.returncode == 0, first.stderr
-    assert "WARNING - site_url https://openllm-talk.example.org/ is a placeholder (example.org is reserved" in first.stderr
+    assert "WARNING - site_url https://openllm-talk.example.org/ is a placeholder (example.org is reserved" \
+        in first.stderr
     assert "set site_url in mkdocs.yml" in first.stderr
     config = project / "mkdocs.yml"
     config.write_text(config.read_text(encoding="utf-8").replace("https://openllm-talk.example.org/",
@@ -151,5 +153,6 @@ def test_ci_workflow_validates_then_publishes_with_write_permission():
     steps = workflow["jobs"]["publish"]["steps"]
     assert any(s.get("with", {}).get("python-version") == "3.11" for s in steps)
     runs = [s.get("run", "") for s in steps]
-    order = [next(i for i, r in enumerate(runs) if cmd in r) for cmd in ("pip install -e .", "talkbase validate", "talkbase publish")]
+    order = [next(i for i, r in enumerate(runs) if cmd in r)
+             for cmd in ("pip install -e .", "talkbase validate", "talkbase publish")]
     assert order == sorted(order)

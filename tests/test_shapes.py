@@ -104,8 +104,10 @@ def test_a_special_keeps_its_ordinal_and_crew_and_an_undated_one_its_place(site)
     later = sorted(n for n in numbers if n is not None and n > 10)
     following = [f"{later[0]:03d}"] if later else []
     archive = [a.get("href") for a in parse(site, "talks/index.html").xpath("//article//table//a")]
-    order = [h for h in archive if h.rstrip("/").rsplit("/", 1)[-1] in ("000", "003", "010", "special-rlhf", *following)]
-    assert [h.rstrip("/").rsplit("/", 1)[-1] for h in order] == [*following, "special-rlhf", "010", "003", "000"]  # newest first
+    order = [h for h in archive
+             if h.rstrip("/").rsplit("/", 1)[-1] in ("000", "003", "010", "special-rlhf", *following)]
+    # newest first
+    assert [h.rstrip("/").rsplit("/", 1)[-1] for h in order] == [*following, "special-rlhf", "010", "003", "000"]
     pager = doc.xpath('//nav[contains(@class, "tb-pager")]//a')
     assert [a.get("href").rstrip("/").rsplit("/", 1)[-1] for a in pager] == ["010", *following]
 

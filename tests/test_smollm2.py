@@ -52,7 +52,8 @@ def test_the_wheel_gguf_loads_as_the_described_llama(loaded):
     assert sm.rotary_dim_and_base(model.config) == (64, 100000.0)
     assert 130_000_000 < sum(p.numel() for p in model.parameters()) < 140_000_000
     assert next(model.parameters()).dtype == torch.float32
-    assert tokenizer.decode(tokenizer("The pass key is 12345.", add_special_tokens=False)["input_ids"]) == "The pass key is 12345."
+    ids = tokenizer("The pass key is 12345.", add_special_tokens=False)["input_ids"]
+    assert tokenizer.decode(ids) == "The pass key is 12345."
 
 
 def test_transformers_frequencies_are_the_written_formulas_and_differ_per_method(loaded):

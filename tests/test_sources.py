@@ -42,7 +42,8 @@ def test_every_url_of_the_source_is_on_its_page(site, source):
     assert listed, f"{source.name} lists no URL"
     elsewhere = earlier_episodes()
     missing = [u for u in listed if u not in body and not (
-        u in elsewhere and u in html.unescape((site / "talks" / elsewhere[u] / "index.html").read_text(encoding="utf-8")))]
+        u in elsewhere
+        and u in html.unescape((site / "talks" / elsewhere[u] / "index.html").read_text(encoding="utf-8")))]
     assert not missing, f"{len(missing)} of {len(listed)} URLs of {source.stem} are not on its page: {missing[:5]}"
 
 

@@ -77,35 +77,40 @@ EXPECTED = {
                    '3:7: time: expected a time as "HH:MM" (24-hour), found \'9pm\'',
                    "4:17: summary[2]: expected text, found 2023 (a number); put it in quotes",
                    "5:7: crew: expected a mapping of keys, found a list"],
-    "unknown.yaml": ["3:1: unknown key 'titel' at the top level; did you mean 'title'? (expected one of: number, special, "
-                     "ordinal, title, date, date_text, after, time, summary, crew, video, article, news, "
-                     "recommendations, classics, practice, free_talk, references, plans_note, plans, notes, sections, "
-                     "roles, privacy, requirements, join, notices, body, image)",
+    "unknown.yaml": ["3:1: unknown key 'titel' at the top level; did you mean 'title'? "
+                     "(expected one of: number, special, ordinal, title, date, date_text, after, time, summary, "
+                     "crew, video, article, news, recommendations, classics, practice, free_talk, references, "
+                     "plans_note, plans, notes, sections, roles, privacy, requirements, join, notices, body, image)",
                      "5:3: unknown key 'hosst' in crew; did you mean 'hosts'? "
                      "(expected one of: hosts, editors, section_owners, contributors, note, hosts_note, editors_note, "
                      "section_owners_note)",
-                     "6:13: crew.editors[1]: unknown person id 'xianyuu' (add it to data/people.yml); did you mean 'xianyu'?"],
+                     "6:13: crew.editors[1]: unknown person id 'xianyuu' (add it to data/people.yml); "
+                     "did you mean 'xianyu'?"],
     "links.yaml": ["4:8: video.url: expected an http:// or https:// link, found 'javascript:alert(1)'",
                    "7:13: references[1].links[1].url: expected an http:// or https:// link, "
                    "found 'data:text/html,<script>alert(1)</script>'"],
     "bomb.yaml": ["6:1: the value of 'f' expands to more than 100,000 values (aliases repeated too often?)"],
     "recursive.yaml": ["2:10: values nested more than 64 levels deep (an alias that contains itself?)"],
-    "huge.yaml": [f"1:1: file is {len(BAD_FILES['huge.yaml'].encode()):,} bytes; an episode file must be under {MAX_BYTES:,} bytes"],
+    "huge.yaml": [f"1:1: file is {len(BAD_FILES['huge.yaml'].encode()):,} bytes; "
+                  f"an episode file must be under {MAX_BYTES:,} bytes"],
     "dup.yaml": ["1:9: number: 3 is also used by talks/003.yaml; two episodes cannot share the page talks/003/"],
     "order.yaml": [],  # filled in below: the message names the dated episode just before 50
     "special-a.yaml": [],
     "special-b.yaml": ["1:10: special: 'same' is also used by talks/special-a.yaml; two episodes cannot share the page "
                        "talks/special-same/"],
-    "notebook-missing.yaml": ["4:13: practice.notebook: no such file 'notebooks/missing.py'; expected a notebook in notebooks/"],
+    "notebook-missing.yaml": ["4:13: practice.notebook: no such file 'notebooks/missing.py'; "
+                              "expected a notebook in notebooks/"],
     "notebook-outside.yaml": ["4:13: practice.notebook: expected a path inside notebooks/, found '../../etc/passwd'"],
     "outside.yaml": [],  # filled in by the fixture: the message names the link's target
+    "loop.yaml": [],  # filled in by the fixture: a link to itself, in the words of this Python's pathlib
 }
 
 
 def dated_before(number: int) -> tuple[int, dt.date, str]:
     """The numbered, dated episode just before `number` among the bundled episodes and BAD_FILES (for one number
     used twice, the later file), whose date a date of `number` must not be before: (number, date, file name)."""
-    texts = {Path(rel).name: (ROOT / rel).read_text(encoding="utf-8") for rel in tracked("talks") if rel.endswith(".yaml")}
+    texts = {Path(rel).name: (ROOT / rel).read_text(encoding="utf-8")
+             for rel in tracked("talks") if rel.endswith(".yaml")}
     texts.update((name, text) for name, text in BAD_FILES.items() if isinstance(text, str) and len(text) < 1000)
     dated = []
     for name, text in sorted(texts.items()):
@@ -129,10 +134,17 @@ def bad_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict[str, li
     outside = root / "outside.yaml"
     outside.write_text("number: 115\n", encoding="utf-8")
     (project / "talks/outside.yaml").symlink_to(outside)
-    EXPECTED["outside.yaml"] = [f"1:1: the file resolves to {outside}, outside the project; copy it into the project instead"]
+    EXPECTED["outside.yaml"] = [f"1:1: the file resolves to {outside}, outside the project; "
+                                "copy it into the project instead"]
+    loop = project / "talks/loop.yaml"
+    loop.symlink_to(loop.name)
+    with pytest.raises((OSError, RuntimeError)) as err:  # RuntimeError, without strerror, before Python 3.13
+        loop.resolve(strict=True)
+    EXPECTED["loop.yaml"] = [f"1:1: cannot open file: {getattr(err.value, 'strerror', None) or err.value}"]
     number, date, name = dated_before(50)
     assert date > dt.date(2020, 1, 1)  # so order.yaml's date is out of order
-    EXPECTED["order.yaml"] = [f"2:7: date 2020-01-01 of episode 50 is before the date {date} of episode {number} (talks/{name})"]
+    EXPECTED["order.yaml"] = [f"2:7: date 2020-01-01 of episode 50 is before the date {date} of episode {number} "
+                              f"(talks/{name})"]
     result = talkbase(project, "validate", timeout=60)  # the alias bomb must not make this hang
     lines: dict[str, list[str]] = {}
     for line in result.stdout.splitlines():
@@ -238,12 +250,14 @@ def test_a_misspelt_plugin_option_is_a_warning(project):
                                         encoding="utf-8")
     result = talkbase(project, "validate")
     assert result.returncode == 0
-    assert "WARNING - mkdocs.yml: plugins: talkbase: talk_dir: Unrecognised configuration name: talk_dir" in result.stderr
+    assert "WARNING - mkdocs.yml: plugins: talkbase: talk_dir: Unrecognised configuration name: talk_dir" \
+        in result.stderr
 
 
 def test_without_plugin_options_the_layout_is_the_plugins_default(project, tmp_path):
-    """With `- talkbase` alone, validate takes Layout's defaults and never imports MkDocs' option types (0.15 s);
-    so the plugin's defaults must be Layout's, and a build must find the folders validate checked."""
+    """With `- talkbase` alone, validate takes Layout's defaults and never imports MkDocs' option types (figures:
+    benchmarks/README.md); so the plugin's defaults must be Layout's, and a build must find the folders validate
+    checked."""
     from talkbase.config import TalkbaseConfig
     from talkbase.project import Layout
 
@@ -251,7 +265,8 @@ def test_without_plugin_options_the_layout_is_the_plugins_default(project, tmp_p
     options.load_dict({})
     assert options.validate() == ([], [])
     assert options.layout(tmp_path, "site-docs") == Layout.at(tmp_path, docs="site-docs")
-    check = ("import sys; from pathlib import Path; from talkbase.cli import _layout; from talkbase.settings import layout_from; "
+    check = ("import sys; from pathlib import Path; from talkbase.cli import _layout; "
+             "from talkbase.settings import layout_from; "
              "layout = layout_from(Path('mkdocs.yml').resolve()); "
              "print(layout.talks.name, 'mkdocs.config.config_options' in sys.modules)")
     ran = subprocess.run([sys.executable, "-c", check], cwd=project, capture_output=True, text=True, timeout=60)
@@ -265,7 +280,8 @@ def test_committed_schemas_are_what_talkbase_schema_writes(tmp_path):
     assert result.exit_code == 0, result.output
     for name, doc in json_schemas().items():
         committed = (ROOT / "schema" / name).read_text(encoding="utf-8")
-        assert (tmp_path / name).read_text(encoding="utf-8") == committed, f"run `talkbase schema` to update schema/{name}"
+        assert (tmp_path / name).read_text(encoding="utf-8") == committed, \
+            f"run `talkbase schema` to update schema/{name}"
         assert json.loads(committed) == doc
 
 

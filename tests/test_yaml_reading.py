@@ -91,7 +91,8 @@ def check(readings, name: str, expected: list[str]) -> None:
 
 
 def test_a_link_with_a_query_in_a_flow_list_is_one_link(readings):
-    """libyaml read `[https://...?utm_source=x]` as one link; PyYAML's parser ended the text at the '?' and refused it."""
+    """libyaml read `[https://...?utm_source=x]` as one link; PyYAML's parser ended the text at the '?' and
+    refused it."""
     check(readings, "link-query.yaml", [])
     assert read_both(FILES["link-query.yaml"])["references"][0]["links"] == LINKS
     assert read_both("links: [a?b, 'c', {d?e: f?g}]\n") == {"links": ["a?b", "c", {"d?e": "f?g"}]}
@@ -122,7 +123,8 @@ def test_a_tab_between_the_parts_of_a_line_is_refused_and_one_in_text_kept(readi
 
 @pytest.mark.parametrize("name, expected", [
     ("octal.yaml", ['1:9: number: YAML reads 010 as the octal number 8 (write 10, or "010" if you mean text)']),
-    ("hexadecimal.yaml", ['1:9: number: YAML reads 0x1A as the hexadecimal number 26 (write 26, or "0x1A" if you mean text)']),
+    ("hexadecimal.yaml", ['1:9: number: YAML reads 0x1A as the hexadecimal number 26 '
+                          '(write 26, or "0x1A" if you mean text)']),
     ("octal-prefix.yaml", ["1:9: number: expected a whole number, found '0o31' (write 25)"]),
     ("octal-title.yaml", ['2:8: title: YAML reads 0_26 as the octal number 22 (write 26, or "0_26" if you mean text)']),
 ])
@@ -138,7 +140,8 @@ def test_an_integer_with_a_leading_zero_or_a_base_is_refused(readings, name, exp
     ("wide-colon.yaml", [f"2:6: title: invalid YAML: could not find expected ':' {ASCII_COLON}"]),
     ("wide-colon-nested.yaml", [f"3:8: crew.hosts: invalid YAML: mapping values are not allowed here {ASCII_COLON}"]),
     ("wide-colon-last.yaml", [f"3:3: crew: expected a mapping of keys, found 'hosts：[suc16]' {ASCII_COLON}"]),
-    ("wide-colons.yaml", [f"1:1: expected a mapping of keys at the top level, found 'number：9032 title：RoPE' {ASCII_COLON}"]),
+    ("wide-colons.yaml", ["1:1: expected a mapping of keys at the top level, "
+                          f"found 'number：9032 title：RoPE' {ASCII_COLON}"]),
     ("tag.yaml", [f"2:8: title: invalid YAML: expected URI, but found '重' {QUOTE}"]),
     ("unknown-tag.yaml", [f"2:8: title: unknown YAML tag '!important' {QUOTE}"]),
     ("flow.yaml", [f"2:8: title: invalid YAML: expected <block end>, but found '<scalar>' {QUOTE}"]),
@@ -152,8 +155,11 @@ def test_a_common_slip_gets_a_hint_at_the_slip(readings, name, expected):
 
 
 def test_an_invisible_character_in_a_key_is_shown(readings):
-    """A zero-width space or word joiner pasted into a key makes it unknown while it looks right: the message shows it."""
+    """A zero-width space or word joiner pasted into a key makes it unknown while it looks right: the message
+    shows it."""
     check(readings, "zero-width.yaml", [
-        f"2:1: unknown key 'ti<U+200B>tle' at the top level; did you mean 'title'? (expected one of: {', '.join(Episode.model_fields)})",
-        f"4:3: unknown key '<U+2060>hosts' in crew; did you mean 'hosts'? (expected one of: {', '.join(Crew.model_fields)})",
+        "2:1: unknown key 'ti<U+200B>tle' at the top level; did you mean 'title'? "
+        f"(expected one of: {', '.join(Episode.model_fields)})",
+        "4:3: unknown key '<U+2060>hosts' in crew; did you mean 'hosts'? "
+        f"(expected one of: {', '.join(Crew.model_fields)})",
     ])

@@ -71,8 +71,10 @@ def targets(text: str | None) -> list[tuple[int, int, str]]:
     inside the site (no scheme, no host, more than an anchor), in order."""
     if not text or not _LOCAL.search(text):
         return []
-    found = sorted((m.start(1), m.end(1), m[1]) for start, end in _prose(text) for pattern in (_INLINE_LINK, _DEFINITION)
-                   for m in pattern.finditer(text, start, end) if not _URL.match(m[1]) and not m[1].startswith(("#", "?")))
+    found = sorted((m.start(1), m.end(1), m[1])
+                   for start, end in _prose(text) for pattern in (_INLINE_LINK, _DEFINITION)
+                   for m in pattern.finditer(text, start, end)
+                   if not _URL.match(m[1]) and not m[1].startswith(("#", "?")))
     kept: list[tuple[int, int, str]] = []
     for target in found:  # `[a]: b](c)` reads as both; the definition came first
         if not kept or target[0] >= kept[-1][1]:
@@ -182,7 +184,8 @@ class Files:
         self.paths: set[str] = set()
         self.previews: dict[str, str] = {}  # the preview picture of each episode page id ("" for the series')
         for folder, key, image in [(self.series, "", project.series.image),
-                                   *((posixpath.dirname(s.display), s.episode.slug, s.episode.image) for s in project.sources)]:
+                                   *((posixpath.dirname(s.display), s.episode.slug, s.episode.image)
+                                     for s in project.sources)]:
             try:
                 if image is not None:
                     self.previews[key] = preview(layout, folder, image)
@@ -219,7 +222,7 @@ class Files:
         """`text` with each target that names one of the files written as `href` makes it, from the page being
         rendered to the file's place in docs/ (with its query and fragment: slides.pdf#page=3)."""
         found = targets(text)
-        if not found:
+        if not found or text is None:  # (no target in no text: `text is None` tells the type checker)
             return text
         folder = self.series if self.series_texts.get(id(text)) is text else self.episodes
         out, at = [], 0
@@ -231,7 +234,8 @@ class Files:
             if path not in self.paths:
                 continue
             parts = urlsplit(target)
-            if text[start - 1:start] == "<" and text[end:end + 1] == ">":  # <images/a.png>: plain, or rawtext shows the <
+            # <images/a.png>: written plain, or rawtext shows the <
+            if text[start - 1:start] == "<" and text[end:end + 1] == ">":
                 start, end = start - 1, end + 1
             out += [text[at:start], urlunsplit(("", "", quote(href(path), safe="/"), parts.query, parts.fragment))]
             at = end

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from talkbase.load import Problem, ProblemsFound, read_json
 
-if TYPE_CHECKING:  # nbformat takes 0.09 s to import: only where notebooks are executed or rendered
+if TYPE_CHECKING:  # nbformat is slow to import: only where notebooks are executed or rendered
     import nbformat
 
 FREEZE_DIR = "_freeze"
@@ -31,7 +31,9 @@ EXECUTED = "executed.ipynb"
 RECORD = "run.json"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # What a run records (`execute`), which status, freshness and the episode page read
-RECORD_FIELDS = {"code_key": str, "started": str, "duration_s": (int, float), "device": str, "python": str, "packages": dict}
+RECORD_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "code_key": str, "started": str, "duration_s": (int, float), "device": str, "python": str, "packages": dict,
+}
 
 # Runs in the notebook's own kernel after the last cell: what it ran on and with which packages.
 _PROBE = r"""
@@ -64,6 +66,9 @@ class DemoError(Exception):
 
 @dataclass
 class Notebook:
+    """A demo notebook and where its freeze lives: every read of either goes through here, so that a damaged
+    file is a Problem naming it rather than a traceback."""
+
     name: str
     path: Path
     freeze: Path
@@ -75,6 +80,7 @@ class Notebook:
         return cls(path.stem, path, folder / FREEZE_DIR / path.stem, root or folder.parent)
 
     def read(self) -> nbformat.NotebookNode:
+        """The notebook as written (not its frozen run): what a run executes and what freshness hashes."""
         return self._notebook(self.path)
 
     def _notebook(self, path: Path) -> nbformat.NotebookNode:
@@ -110,16 +116,20 @@ class Notebook:
 
 @dataclass
 class Freshness:
+    """Whether a freeze still matches its notebook, so the build can say so on the page and a run can skip it."""
+
     state: str  # fresh | stale | never run
     record: dict = field(default_factory=dict)
     package_drift: list[str] = field(default_factory=list)
 
 
 def notebooks(folder: Path) -> list[Notebook]:
+    """Every notebook in `folder`, in name order: the demos a build and `talkbase demos` know of."""
     return [Notebook.at(p, folder) for p in sorted(folder.glob("*.ipynb"))]
 
 
 def find(folder: Path, names: list[str]) -> list[Notebook]:
+    """The notebooks the command line names (all when none), so that a mistyped name stops before any run."""
     known = {nb.name: nb for nb in notebooks(folder)}
     missing = [n for n in names if Path(n).stem not in known]
     if missing:
@@ -128,6 +138,7 @@ def find(folder: Path, names: list[str]) -> list[Notebook]:
 
 
 def kernel_of(nb: nbformat.NotebookNode) -> str:
+    """The kernel the notebook asks for: a run starts it, and it is part of the code key."""
     return nb.metadata.get("kernelspec", {}).get("name", "python3")
 
 
@@ -157,6 +168,7 @@ def installed_drift(packages: dict[str, str]) -> list[str]:
 
 
 def freshness(notebook: Notebook) -> Freshness:
+    """Fresh, stale or never run, and which packages moved since: decides whether a run is needed."""
     record = read_record(notebook)
     if not record or not (notebook.freeze / EXECUTED).is_file():
         return Freshness("never run")
@@ -216,7 +228,8 @@ def execute(notebook: Notebook, timeout: int, progress: Callable[[str], None]) -
     except DemoError:
         raise
     except Exception as err:  # the kernel could not start: missing ipykernel, unknown kernel name...
-        raise DemoError(f"{notebook.path.name}: could not run with kernel '{kernel_of(nb)}': {type(err).__name__}: {err}") from None
+        raise DemoError(f"{notebook.path.name}: could not run with kernel '{kernel_of(nb)}': "
+                        f"{type(err).__name__}: {err}") from None
     duration = time.perf_counter() - t0
     env = json.loads("".join(o.get("text", "") for o in probe.outputs if o.output_type == "stream").strip() or "{}")
     record = {"code_key": key, "kernel": kernel_of(nb), "started": started.isoformat(timespec="seconds"),
@@ -243,7 +256,9 @@ def _replace_freeze(notebook: Notebook, nb: nbformat.NotebookNode, record: dict)
     return notebook.freeze
 
 
-def run(folder: Path, names: list[str], timeout: int, force: bool, progress: Callable[[str], None]) -> list[tuple[str, str]]:
+def run(
+    folder: Path, names: list[str], timeout: int, force: bool, progress: Callable[[str], None]
+) -> list[tuple[str, str]]:
     """Run the named notebooks (all by default) unless fresh; returns (name, what happened)."""
     done = []
     for notebook in find(folder, names):
@@ -302,7 +317,8 @@ def render_freeze(notebook: Notebook, asset_dir: str) -> RenderedDemo | None:
                     files[name] = base64.b64decode(_text(data["image/png"]))
                     plain = _text(data.get("text/plain", ""))
                     # matplotlib's text form ("<Figure size ...>") describes nothing a reader needs
-                    alt = plain if plain and not plain.startswith("<") else f"Output of cell {index + 1} of {notebook.path.name}"
+                    alt = (plain if plain and not plain.startswith("<")
+                           else f"Output of cell {index + 1} of {notebook.path.name}")
                     outputs.append({"kind": "image", "path": name, "alt": alt})
                 elif "text/markdown" in data:
                     outputs.append({"kind": "markdown", "text": _text(data["text/markdown"])})

@@ -1,4 +1,5 @@
-"""What `talkbase links` finds and checks: every external link of the built site (or of the episode files) and the pages that use it.
+"""What `talkbase links` finds and checks: every external link of the built site (or of the episode files)
+and the pages that use it.
 
 Listing is offline: it reads the HTML of a built site, or the episodes in talks/. `--online` then requests
 each link (HEAD, then GET where a server refuses HEAD) with a short timeout and reports the ones that fail.
@@ -109,6 +110,8 @@ def episode_links(project: Project) -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class LinkResult:
+    """How one link answered, kept apart from printing so `--online` can report every failure at the end."""
+
     url: str
     ok: bool
     status: int | None  # the final HTTP status, None when no answer came

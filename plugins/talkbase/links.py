@@ -13,6 +13,8 @@ _BVID = re.compile(r"/video/(BV[0-9A-Za-z]{10})")
 
 @dataclass(frozen=True)
 class LinkKind:
+    """What a link points to, so that pages can label it (arXiv:2104.09864) and indexes can group by it."""
+
     kind: str  # arxiv | github | huggingface | bilibili | wechat | zhihu | web
     key: str  # arXiv id, owner/name, BV id... ("" for plain web links)
     label: str  # what a reader sees beside the link
@@ -20,6 +22,7 @@ class LinkKind:
 
 @lru_cache(maxsize=1 << 16)  # a link is classified for its episode page, the indexes and every page that lists it
 def classify(url: str) -> LinkKind:
+    """The kind, key and label of `url`, from its host and path alone: a build makes no request."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().removeprefix("www.")
     path = parts.path

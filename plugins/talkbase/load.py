@@ -17,7 +17,7 @@ import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -28,8 +28,9 @@ MAX_DEPTH = 64  # an episode nests a few levels; deeper means a recursive alias 
 _STR = "tag:yaml.org,2002:str"
 _TAB_INDENT = re.compile(r"^ *\t", re.M)
 # What YAML refuses in a file (its reader's non-printable characters), plus the two line breaks that editors,
-# diffs and YAML count differently: NEL (U+0085) and a carriage return without its line feed. Every carriage return
-# matches, and one before a line feed is passed over: a single class is searched three times faster than with `\r(?!\n)`.
+# diffs and YAML count differently: NEL (U+0085) and a carriage return without its line feed. Every carriage
+# return matches, and one before a line feed is passed over: a single class is searched much faster than
+# with `\r(?!\n)` (figures: benchmarks/README.md).
 _RAW_BAD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # Control characters other than tab and line feed: in a value they come from an escape of a "double-quoted" text
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -40,9 +41,15 @@ _CONTROL_ESCAPE = re.compile(r"\\[0abvfreNxuU]")
 _CONFLICT = re.compile(r"^<{7}(?: |$)", re.M)
 
 
-class _ResolvingLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """libyaml composes about ten times faster than PyYAML's Python parser, but still calls back into Python
-    to resolve every node's tag; this does the same resolution as SafeLoader in a third of the time
+if TYPE_CHECKING:  # the same methods either way; the stubs cannot say which one this PyYAML has
+    _FastBase = yaml.SafeLoader
+else:
+    _FastBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ResolvingLoader(_FastBase):
+    """libyaml composes much faster than PyYAML's Python parser, but still calls back into Python to resolve
+    every node's tag; this does the same resolution as SafeLoader in less time (benchmarks/README.md)
     (SafeLoader registers no path resolvers and no wildcard resolvers, which the general method allows for)."""
 
     _implicit = {first: tuple(resolvers) for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
@@ -77,7 +84,7 @@ class _Loader(yaml.SafeLoader):
         start_mark = self.get_mark()
         end_mark = start_mark
         indent = self.indent + 1
-        spaces = []
+        spaces: list[str] = []
         while True:
             length = 0
             if self.peek() == "#":
@@ -85,8 +92,8 @@ class _Loader(yaml.SafeLoader):
             while True:
                 ch = self.peek(length)
                 if ch in "\0 \t\r\n\x85\u2028\u2029" \
-                        or (ch == ":" and
-                            self.peek(length + 1) in "\0 \t\r\n\x85\u2028\u2029" + (",[]{}" if self.flow_level else "")) \
+                        or (ch == ":" and self.peek(length + 1)
+                            in "\0 \t\r\n\x85\u2028\u2029" + (",[]{}" if self.flow_level else "")) \
                         or (self.flow_level and ch in ",[]{}"):
                     break
                 length += 1
@@ -97,7 +104,7 @@ class _Loader(yaml.SafeLoader):
             chunks.append(self.prefix(length))
             self.forward(length)
             end_mark = self.get_mark()
-            spaces = self.scan_plain_spaces(indent, start_mark)
+            spaces = self.scan_plain_spaces(indent, start_mark) or []  # (a list always; the stubs allow None)
             if not spaces or self.peek() == "#" or (not self.flow_level and self.column < indent):
                 break
         return yaml.tokens.ScalarToken("".join(chunks), True, start_mark, end_mark)
@@ -111,8 +118,8 @@ def _libyaml_reads_alike(text: str) -> bool:
     """Whether libyaml reads `text` as `_Loader` does. It does not where a tab is outside quotes (libyaml takes it
     for a space in most places, PyYAML refuses it), where a byte order mark starts a line other than the first
     (libyaml skips it, PyYAML reads it as a character of the text) and where a block scalar header has a comment
-    stuck to it (libyaml accepts `|#`). Plain `in` tests and a look at each '#' take 3 ms for 1000 episodes; a
-    regular expression, 40."""
+    stuck to it (libyaml accepts `|#`). Plain `in` tests and a look at each '#' are a tenth of the time a
+    regular expression takes (benchmarks/README.md)."""
     if "\t" in text or "\ufeff" in text:
         return False
     at = text.find("#")
@@ -164,12 +171,15 @@ class Document:
 
     @cached_property
     def data(self) -> Any:
-        return _Builder().build(_compose(self.text), ())
+        """The file's plain data, read again from the text the first time it is asked for (see above)."""
+        node = _compose(self.text)
+        return None if node is None else _Builder().build(node, ())
 
     @cached_property
     def _positions(self) -> _Builder:
         builder = _Builder(track=True)
-        builder.build(_compose(self.text), ())
+        if (node := _compose(self.text)) is not None:
+            builder.build(node, ())
         return builder
 
     @property
@@ -199,7 +209,8 @@ class _Builder:
         self.nodes += 1
         if self.nodes > MAX_NODES:  # reported at the top-level key whose value blew up, not deep inside it
             where = self.keys.get(loc[:1], (node.start_mark.line + 1, node.start_mark.column + 1))
-            raise _Abort(where, f"the value of '{loc[0]}' expands to more than {MAX_NODES:,} values (aliases repeated too often?)"
+            raise _Abort(where, f"the value of '{loc[0]}' expands to more than {MAX_NODES:,} values "
+                                "(aliases repeated too often?)"
                          if loc else f"the file expands to more than {MAX_NODES:,} values")
         if len(loc) > MAX_DEPTH:
             raise _Abort(node, f"values nested more than {MAX_DEPTH} levels deep (an alias that contains itself?)")
@@ -240,8 +251,8 @@ class _Builder:
             if (base := _other_base(node.value)) is not None:  # 010 is 8 to YAML 1.1, never what a person meant
                 where = key_path(loc) if loc else "a key"
                 read = self.scalar.construct_object(node)
-                raise _Abort(node, f'{where}: YAML reads {node.value} as the {base[0]} number {read} (write {base[1]}, or '
-                                   f'"{node.value}" if you mean text)')
+                raise _Abort(node, f'{where}: YAML reads {node.value} as the {base[0]} number {read} '
+                                   f'(write {base[1]}, or "{node.value}" if you mean text)')
         try:
             return self.scalar.construct_object(node)
         except yaml.constructor.ConstructorError as err:
@@ -305,7 +316,8 @@ def _decode(raw: bytes, display: str) -> str:
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
-        raise ProblemsFound([Problem(display, line, column, f"the file is not UTF-8 (byte 0x{raw[err.start]:02x}); save it as UTF-8")]) from None
+        reason = f"the file is not UTF-8 (byte 0x{raw[err.start]:02x}); save it as UTF-8"
+        raise ProblemsFound([Problem(display, line, column, reason)]) from None
 
 
 def read_version(path: Path, root: Path, display: str) -> tuple[str, tuple]:
@@ -314,15 +326,18 @@ def read_version(path: Path, root: Path, display: str) -> tuple[str, tuple]:
     try:
         real = path.resolve(strict=True)
         info = real.stat()
-    except (OSError, RuntimeError) as err:
-        raise ProblemsFound([Problem(display, 1, 1, f"cannot open file: {err.strerror or err}")]) from None
+    except (OSError, RuntimeError) as err:  # RuntimeError: a symbolic link loop (Python 3.11, 3.12), no strerror
+        reason = f"cannot open file: {getattr(err, 'strerror', None) or err}"
+        raise ProblemsFound([Problem(display, 1, 1, reason)]) from None
     if not real.is_relative_to(root):
-        raise ProblemsFound([Problem(display, 1, 1, f"the file resolves to {real}, outside the project; copy it into the project instead")])
+        raise ProblemsFound([Problem(display, 1, 1, f"the file resolves to {real}, outside the project; "
+                                                    "copy it into the project instead")])
     if not stat.S_ISREG(info.st_mode):
         raise ProblemsFound([Problem(display, 1, 1, "not a regular file; expected a YAML text file")])
     size = info.st_size
     if size > MAX_BYTES:
-        raise ProblemsFound([Problem(display, 1, 1, f"file is {size:,} bytes; an episode file must be under {MAX_BYTES:,} bytes")])
+        raise ProblemsFound([Problem(display, 1, 1, f"file is {size:,} bytes; "
+                                                    f"an episode file must be under {MAX_BYTES:,} bytes")])
     return _decode(real.read_bytes(), display), _version(real, info)
 
 
@@ -384,7 +399,9 @@ def _bad_character(text: str, display: str, offset: int) -> Problem:
 def _escaped_control(text: str, display: str, node: yaml.ScalarNode, loc: tuple | None) -> Problem:
     """A control character in a value. The file has none (`_bad_character`), so an escape of a "double-quoted" text
     wrote it: the problem is at that escape."""
-    char = _CONTROL.search(node.value).group()
+    found = _CONTROL.search(node.value)
+    assert found is not None  # the builder lists only the values that hold one
+    char = found.group()
     offset, written = node.start_mark.index, ""
     for escape in _ESCAPE.finditer(text, node.start_mark.index, node.end_mark.index):
         code = escape.group(1)
@@ -398,9 +415,17 @@ def _escaped_control(text: str, display: str, node: yaml.ScalarNode, loc: tuple 
 
 # A line's indentation, list dashes and key, as a person writes them (a full-width colon after a key is noted);
 # what follows is the value as written
-_LINE = re.compile(r" *(?:- +)*(?:(?P<key>[^\s\"'#\[\]{}!&*@`|>%,?:：-][^:：#]*?)[ \t]*(?::(?=[ \t]|$)|(?P<wide>：))[ \t]*)?")
+_LINE = re.compile(r" *(?:- +)*"
+                   r"(?:(?P<key>[^\s\"'#\[\]{}!&*@`|>%,?:：-][^:：#]*?)[ \t]*(?::(?=[ \t]|$)|(?P<wide>：))[ \t]*)?")
 _QUOTE = "put the value in quotes"
 _ASCII_COLON = "use an ASCII colon ':' after the key"
+
+
+def _written(line: str) -> re.Match[str]:
+    """`_LINE` at the start of `line`, which it always matches (if only as the empty text)."""
+    written = _LINE.match(line)
+    assert written is not None
+    return written
 
 
 def _source_line(text: str, number: int) -> str:
@@ -416,7 +441,7 @@ def _slip(text: str, err: yaml.MarkedYAMLError) -> tuple[int, int, str] | None:
         return None
     number, column = err.problem_mark.line + 1, err.problem_mark.column + 1
     line = _source_line(text, number)
-    written = _LINE.match(line)
+    written = _written(line)
     value = written.end()  # where the value starts, from 0
     if line[column - 1:column] == "\t":
         return number, column, "replace the tab with a space"
@@ -432,11 +457,12 @@ def _slip(text: str, err: yaml.MarkedYAMLError) -> tuple[int, int, str] | None:
         if column - 1 > value and written["key"]:  # `title: Foo: bar`
             return number, column, _QUOTE
         number -= 1  # the plain text that ends here began on the line above: `hosts：[a]` then `editors: [b]`
-    elif err.context == "while scanning a simple key":  # `title：x` then a line that is no continuation of it
+    elif err.context == "while scanning a simple key" and err.context_mark is not None:
+        # `title：x` then a line that is no continuation of it
         number = err.context_mark.line + 1
     else:
         return None
-    if (above := _LINE.match(_source_line(text, number)))["wide"]:
+    if (above := _written(_source_line(text, number)))["wide"]:
         return number, above.start("wide") + 1, _ASCII_COLON
     return None
 
@@ -445,11 +471,12 @@ def _key_at(text: str, number: int) -> str:
     """The key path of line `number` of a file that YAML refused there, found by reading the file with the line's
     value written as `x` ('' where the file is not YAML even so)."""
     lines = text.splitlines(keepends=True)
-    written = _LINE.match(lines[number - 1])
+    written = _written(lines[number - 1])
     lines[number - 1] = (lines[number - 1][:written.end("key")] + ": x" if written["key"] else written[0] + "x") + "\n"
     builder = _Builder(track=True)
     try:
-        builder.build(yaml.compose("".join(lines), Loader=_Loader), ())
+        if (node := yaml.compose("".join(lines), Loader=_Loader)) is not None:
+            builder.build(node, ())
     except (yaml.YAMLError, _Abort, RecursionError):
         return ""
     here = [(column, loc) for loc, (line, column) in builder.marks.items() if line == number]
@@ -479,7 +506,8 @@ def parse_yaml(text: str, display: str) -> Document:
     """Parse YAML text into a `Document`, turning every YAML mistake into a `Problem`."""
     if tab := _TAB_INDENT.search(text):
         line = text.count("\n", 0, tab.start()) + 1
-        raise ProblemsFound([Problem(display, line, tab.end() - tab.start(), "tab used for indentation; YAML needs spaces")])
+        reason = "tab used for indentation; YAML needs spaces"
+        raise ProblemsFound([Problem(display, line, tab.end() - tab.start(), reason)])
     for bad in _RAW_BAD.finditer(text):  # YAML's own message gives the position in characters, on two lines
         if not text.startswith("\r\n", bad.start()):
             raise ProblemsFound([_bad_character(text, display, bad.start())])
@@ -488,7 +516,8 @@ def parse_yaml(text: str, display: str) -> Document:
     except (yaml.YAMLError, RecursionError) as err:
         raise ProblemsFound([_unreadable(text, display, err)]) from None
     if node is None:
-        raise ProblemsFound([Problem(display, 1, 1, "the file is empty; expected a mapping of keys such as 'number' and 'date'")])
+        reason = "the file is empty; expected a mapping of keys such as 'number' and 'date'"
+        raise ProblemsFound([Problem(display, 1, 1, reason)])
     builder = _Builder(controls=_CONTROL_ESCAPE.search(text) is not None)
     try:
         data = builder.build(node, ())
@@ -499,7 +528,8 @@ def parse_yaml(text: str, display: str) -> Document:
             raise ProblemsFound([_escaped_control(text, display, value, loc) for value, loc in builder.controls])
         return Document(text, data)
     try:  # with the Python parser, which gives every message: libyaml composes a few tags (`!a.!b`) that it refuses
-        _Builder(track=True).build(yaml.compose(text, Loader=_Loader), ())
+        if (node := yaml.compose(text, Loader=_Loader)) is not None:
+            _Builder(track=True).build(node, ())
     except (yaml.YAMLError, RecursionError) as err:
         raise ProblemsFound([_unreadable(text, display, err)]) from None
     except _Abort as err:
@@ -550,6 +580,7 @@ def _inner_model(annotation: Any) -> Any:
 
 
 def key_path(loc: tuple) -> str:
+    """A key path as a person finds it in the file (`free_talk.online[2].answers`): every message names one."""
     parts: list[str] = []
     for part in loc:
         if isinstance(part, int):
@@ -592,7 +623,8 @@ def _expected(error: Any) -> str:
         expected = f"text matching {error['ctx']['pattern']}"
     else:
         expected = error["msg"].removeprefix("Input should be ")
-    hint = "; put it in quotes" if error["type"] == "string_type" and not isinstance(error["input"], (dict, list)) else ""
+    quote = error["type"] == "string_type" and not isinstance(error["input"], (dict, list))
+    hint = "; put it in quotes" if quote else ""
     if error["type"] == "int_type" and isinstance(error["input"], str) and (base := _other_base(error["input"])):
         hint = f" (write {base[1]})"  # "010", or 0o10, which YAML 1.1 reads as text
     return f"expected {expected}, found {_describe(error['input'])}{hint}"
@@ -603,7 +635,7 @@ def _found_hint(text: str, where: tuple[int, int], found: Any, text_expected: bo
     full-width colon after a key (`hosts：[a]` is text), or an unquoted list item with ': ' in it (`- 问题: 回答` is a
     mapping) or text that starts with '[' or '{' (`title: [RFC]` is a list)."""
     line = _source_line(text, where[0])
-    written = _LINE.match(line)
+    written = _written(line)
     at_key = written["key"] is not None and written.start("key") == where[1] - 1
     if isinstance(found, str) and written["wide"] and at_key:
         return f" ({_ASCII_COLON})"
@@ -618,7 +650,9 @@ def _visible(key: str) -> str:
     return "".join(c if c.isprintable() else f"<U+{ord(c):04X}>" for c in key)
 
 
-def explain(err: ValidationError, doc: Document, display: str, model: type[BaseModel], within: tuple = ()) -> list[Problem]:
+def explain(
+    err: ValidationError, doc: Document, display: str, model: type[BaseModel], within: tuple = ()
+) -> list[Problem]:
     """Map pydantic errors back to YAML positions with a message a person can act on; `within` is the key path
     of the validated value in the file when that is not the whole file."""
     problems = []

@@ -47,7 +47,7 @@ def _strip(tex: str) -> str:
 def _render(tex: str, display: str) -> tuple[str | None, str]:
     """MathML for `tex`, or None and why it cannot be rendered. Memoized: formulas recur across pages and
     episodes, and validate and a build in one process convert the same ones."""
-    from latex2mathml.converter import convert  # 0.07 s to import: only once a text holds math
+    from latex2mathml.converter import convert  # slow to import: only once a text holds math
 
     try:
         return convert(tex, display=display), ""

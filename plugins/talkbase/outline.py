@@ -34,6 +34,7 @@ class Entry:
 
     @property
     def title(self) -> str:
+        """What the entry is called, whichever kind it is: the index lists entries of every kind together."""
         node = self.node
         return node.title if isinstance(node, Item) else node.question if isinstance(node, Question) else node.topic
 
@@ -44,10 +45,12 @@ class Entry:
 
     @property
     def tags(self) -> list[str]:
+        """The entry's topic tags, whichever kind it is: the topics index links each tag to this entry's anchor."""
         return list(self.node.tags)
 
     @property
     def links(self) -> list[LinkRef]:
+        """The entry's links, its `source` among them: the papers index reads an item's source as one of its links."""
         node = self.node
         links = list(getattr(node, "links", []))
         if isinstance(node, Item) and node.source:
@@ -56,8 +59,9 @@ class Entry:
 
     def people(self) -> Iterator[tuple[str, str]]:
         """(person id, role) for everyone credited on this entry, answers included."""
-        if getattr(self.node, "by", None):
-            yield self.node.by, "asker" if self.kind == "question" else "contributor"
+        by = getattr(self.node, "by", None)
+        if by:
+            yield by, "asker" if self.kind == "question" else "contributor"
         if isinstance(self.node, Question):
             stack = list(self.node.answers)
             while stack:
@@ -69,15 +73,20 @@ class Entry:
 
 @dataclass
 class Group:
+    """The entries under one heading of a section, so that the page shows the template's subheadings."""
+
     key: str  # label key: academic, materials, online...
     entries: list[Entry] = field(default_factory=list)
 
 
 @dataclass
 class Outline:
+    """An episode's entries by section and group: what the page and the knowledge index both read."""
+
     groups: dict[str, list[Group]]  # section key -> groups in template order
 
     def entries(self) -> Iterator[Entry]:
+        """Every entry in page order, for the readers that need no sections (the index, the search records)."""
         for groups in self.groups.values():
             for group in groups:
                 yield from group.entries

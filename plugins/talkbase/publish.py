@@ -38,7 +38,8 @@ def placeholder_address(site_url: str | None) -> str | None:
         return "site_url is not set"
     labels = (urlsplit(site_url).hostname or "").rstrip(".").split(".")
     domain = ".".join(labels[-2:])
-    if labels[-1] in ("example", "test", "invalid", "localhost") or domain in ("example.com", "example.net", "example.org"):
+    if (labels[-1] in ("example", "test", "invalid", "localhost")
+            or domain in ("example.com", "example.net", "example.org")):
         return f"site_url {site_url} is a placeholder ({domain} is reserved for examples)"
     return None
 
@@ -174,7 +175,8 @@ def publish(config_file: Path, remote: str, branch: str, message: str | None = N
                     for what, value in (("NAME", "talkbase"), ("EMAIL", "talkbase@localhost"))}
         source = _git("rev-parse", "--short", "HEAD", cwd=root, check=False).stdout.strip()
         message = message or (f"Publish site from {source}" if source else "Publish site")
-        commit = _git("commit-tree", tree, *(["-p", parent] if parent else []), "-m", message, cwd=tmp, env=env).stdout.strip()
+        commit = _git("commit-tree", tree, *(["-p", parent] if parent else []), "-m", message,
+                      cwd=tmp, env=env).stdout.strip()
         pushed = _git("push", "-q", target, f"{commit}:refs/heads/{branch}", cwd=tmp, env=env, check=False)
         if pushed.returncode != 0:
             raise PublishFailed(f"git push to {target} {branch} was refused (did someone publish meanwhile? "

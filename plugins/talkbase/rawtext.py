@@ -59,10 +59,14 @@ class _Stashed(Postprocessor):
 
 
 class RawTextExtension(Extension):
+    """The Python-Markdown extension that shows a contributor's `<` as typed (see the module's docstring)."""
+
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Python-Markdown's name
+        """Register both steps at the priorities that put them after the parser and before the table of contents."""
         md.treeprocessors.register(_Text(md), "talkbase_rawtext", 7)  # after inline (20), before toc (5)
         md.postprocessors.register(_Stashed(md), "talkbase_rawtext", 5)  # after raw_html (30)
 
 
 def makeExtension(**kwargs) -> RawTextExtension:  # noqa: N802 - the name Python-Markdown looks up
+    """What Python-Markdown calls for `talkbase.rawtext` listed under `markdown_extensions`."""
     return RawTextExtension(**kwargs)

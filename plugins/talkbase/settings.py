@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from mkdocs.config import load_config
 from mkdocs.utils import yaml_load
@@ -18,6 +19,7 @@ class ConfigError(Exception):
 
 
 def mkdocs_config(config_file: Path, **overrides):
+    """The whole MkDocs configuration, as `mkdocs build` would load it: what the build and serve commands use."""
     return load_config(config_file=str(config_file), **overrides)
 
 
@@ -25,22 +27,25 @@ def layout_from(config_file: Path) -> Layout:
     """The project layout as the mkdocs.yml's talkbase plugin options describe it.
 
     Reads only `docs_dir` and the plugin's options, checked as MkDocs checks them: loading the whole
-    configuration imports the theme and every plugin, half a second that `talkbase validate` would wait
-    for nothing. The build itself loads the whole configuration as usual."""
+    configuration imports the theme and every plugin, a wait `talkbase validate` would have for nothing
+    (figures: benchmarks/README.md). The build itself loads the whole configuration as usual."""
     with open(config_file, "rb") as handle:
         raw = yaml_load(handle)  # MkDocs' own reader: `INHERIT` and `!ENV` work as in a build
     if not isinstance(raw, dict):
         raise ConfigError(f"{config_file}: expected a mapping of settings such as 'site_name' and 'plugins'")
     plugins = raw.get("plugins") or []
     entries = plugins.items() if isinstance(plugins, dict) else \
-        [(p, None) if isinstance(p, str) else next(iter(p.items()), (None, None)) for p in plugins if isinstance(p, (str, dict))]
-    options = next((opts for name, opts in entries if name == "talkbase"), False)
+        [(p, None) if isinstance(p, str) else next(iter(p.items()), (None, None))
+         for p in plugins if isinstance(p, (str, dict))]
+    # the plugin's options as mkdocs.yml writes them, unchecked: load_dict refuses what is not a mapping
+    options: Any = next((opts for name, opts in entries if name == "talkbase"), False)
     if options is False:
         raise ConfigError(f"{config_file}: the talkbase plugin is not listed under 'plugins:'")
     docs = raw.get("docs_dir") or "docs"
     if not options:  # every option at its default: nothing for MkDocs' option types to check
         return Layout.at(config_file.parent, docs=docs)
-    from talkbase.config import TalkbaseConfig  # imports MkDocs' option types: 0.15 s that validate need not wait
+    # imports MkDocs' option types: only here, so that validate need not wait for them (figures: benchmarks/README.md)
+    from talkbase.config import TalkbaseConfig
 
     o = TalkbaseConfig(config_file_path=str(config_file))
     o.load_dict(options)

@@ -32,6 +32,8 @@ class ConflictError(Exception):
 
 @dataclass
 class WriteReport:
+    """What a generation did to docs/: the commands print it, and the build checks pages against `digests`."""
+
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
