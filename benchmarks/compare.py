@@ -8,7 +8,8 @@ tree. Then, --repeat times, one cold `talkbase build` of each side in turn (fres
 side's code first on PYTHONPATH, checked beforehand) and the generator alone of each (benchmarks/generator.py).
 
 Progress goes to stderr; one JSON line to stdout: for each side the median and every value of wall s, CPU s,
-peak RSS MB, process tree MB and generator s, and the after/before ratio of each median.
+peak RSS MB, process tree MB and generator s; the after/before ratio of each median; and `paired`, the median
+of each run's own after/before ratio, which a machine whose speed drifts between runs disturbs less.
 
     .venv/bin/python benchmarks/compare.py                       # HEAD against the working tree, 1000 episodes
     .venv/bin/python benchmarks/compare.py --before HEAD~3 --episodes 50 --repeat 1
@@ -153,7 +154,17 @@ def compare(before_rev: str, after_rev: str | None, episodes: int, repeat: int) 
     before, after = (summary(s) for s in sides)
     ratios = {k: round(after[k]["median"] / before[k]["median"], 3) if before[k]["median"] else None for k in FIGURES}
     return {"episodes": episodes, "repeat": repeat, "before": before, "after": after, "after_over_before": ratios,
-            "load_before": load_before, "load_after": os.getloadavg()}
+            "paired": paired(*sides), "load_before": load_before, "load_after": os.getloadavg()}
+
+
+def paired(before: Side, after: Side) -> dict[str, float | None]:
+    """The median over runs of each run's after/before ratio. The two builds of a run follow each other, so
+    a machine that is slower for a while (a shared host) slows both: steadier than the ratio of medians."""
+    out: dict[str, float | None] = {}
+    for key in FIGURES:
+        pairs = [a / b for a, b in zip(after.figures[key], before.figures[key]) if b]
+        out[key] = round(statistics.median(pairs), 3) if pairs else None
+    return out
 
 
 def main() -> None:
@@ -166,6 +177,7 @@ def main() -> None:
     args = p.parse_args()
     result = compare(args.before, args.after, args.episodes, args.repeat)
     log("after/before: " + ", ".join(f"{k} {v}" for k, v in result["after_over_before"].items()))
+    log("paired (median of each run's ratio): " + ", ".join(f"{k} {v}" for k, v in result["paired"].items()))
     print(json.dumps(result, ensure_ascii=False), flush=True)
 
 
