@@ -4,8 +4,9 @@
 The before revision (default HEAD) is exported with `git archive` into a temporary folder (no worktree, no
 git state left behind); the after side is the working tree unless --after names a revision too. Both get
 the same N synthetic episodes (this tree's benchmarks/content.py), each with the project files of its own
-tree. Then, --repeat times, one cold `talkbase build` of each side in turn (fresh process, cache off, the
-side's code first on PYTHONPATH, checked beforehand) and the generator alone of each (benchmarks/generator.py).
+tree. Then, --repeat times, one cold `talkbase build` of each side in turn, the first side alternating (fresh
+process, cache off, the side's code first on PYTHONPATH, checked beforehand), and the generator alone of each
+(benchmarks/generator.py).
 
 Progress goes to stderr; one JSON line to stdout: for each side the median and every value of wall s, CPU s,
 peak RSS MB, process tree MB and generator s; the after/before ratio of each median; and `paired`, the median
@@ -143,10 +144,13 @@ def compare(before_rev: str, after_rev: str | None, episodes: int, repeat: int) 
         tmp = Path(tmp_name)
         sides = [side("before", before_rev, episodes, tmp), side("after", after_rev, episodes, tmp)]
         for run in range(1, repeat + 1):
-            for s in sides:
+            # before first in odd runs, after first in even ones: a build slows the process that follows it
+            # (its files are still being written out), and neither side should always be the one that follows
+            order = sides if run % 2 else sides[::-1]
+            for s in order:
                 log(f"run {run}/{repeat}: {s.name} talkbase build")
                 build_once(s, tmp)
-            for s in sides:
+            for s in order:
                 log(f"run {run}/{repeat}: {s.name} generator")
                 generate_once(s)
             log(f"run {run}/{repeat}: " + ", ".join(
