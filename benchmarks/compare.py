@@ -9,8 +9,9 @@ process, cache off, the side's code first on PYTHONPATH, checked beforehand), an
 (benchmarks/generator.py).
 
 Progress goes to stderr; one JSON line to stdout: for each side the median and every value of wall s, CPU s,
-peak RSS MB, process tree MB and generator s; the after/before ratio of each median; and `paired`, the median
-of each run's own after/before ratio, which a machine whose speed drifts between runs disturbs less.
+peak RSS MB, process tree MB and generator s; the after/before ratio of each median; and `paired`, the
+geometric mean of each run's own after/before ratio, which a machine whose speed drifts between runs disturbs
+less (use an even --repeat: each side then goes first equally often).
 
     .venv/bin/python benchmarks/compare.py                       # HEAD against the working tree, 1000 episodes
     .venv/bin/python benchmarks/compare.py --before HEAD~3 --episodes 50 --repeat 1
@@ -162,12 +163,13 @@ def compare(before_rev: str, after_rev: str | None, episodes: int, repeat: int) 
 
 
 def paired(before: Side, after: Side) -> dict[str, float | None]:
-    """The median over runs of each run's after/before ratio. The two builds of a run follow each other, so
-    a machine that is slower for a while (a shared host) slows both: steadier than the ratio of medians."""
+    """The geometric mean over runs of each run's after/before ratio. The two builds of a run follow each
+    other, so a machine that is slower for a while (a shared host) slows both; and with an even --repeat each
+    side goes first equally often, so the cost of going second (times k, then divided by k) cancels out."""
     out: dict[str, float | None] = {}
     for key in FIGURES:
-        pairs = [a / b for a, b in zip(after.figures[key], before.figures[key]) if b]
-        out[key] = round(statistics.median(pairs), 3) if pairs else None
+        pairs = [a / b for a, b in zip(after.figures[key], before.figures[key]) if a and b]
+        out[key] = round(statistics.geometric_mean(pairs), 3) if pairs else None
     return out
 
 
@@ -177,11 +179,12 @@ def main() -> None:
     p.add_argument("--before", default="HEAD", metavar="REV", help="the revision to compare against (default HEAD)")
     p.add_argument("--after", metavar="REV", help="the revision under test (default: the working tree)")
     p.add_argument("--episodes", type=int, default=1000, help="synthetic episodes (default 1000)")
-    p.add_argument("--repeat", type=int, default=3, help="cold builds of each side, alternating (default 3)")
+    p.add_argument("--repeat", type=int, default=4,
+                   help="cold builds of each side, the first side alternating (default 4; keep it even)")
     args = p.parse_args()
     result = compare(args.before, args.after, args.episodes, args.repeat)
     log("after/before: " + ", ".join(f"{k} {v}" for k, v in result["after_over_before"].items()))
-    log("paired (median of each run's ratio): " + ", ".join(f"{k} {v}" for k, v in result["paired"].items()))
+    log("paired (geometric mean of each run's ratio): " + ", ".join(f"{k} {v}" for k, v in result["paired"].items()))
     print(json.dumps(result, ensure_ascii=False), flush=True)
 
 
