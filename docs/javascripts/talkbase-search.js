@@ -5,8 +5,8 @@
  * index in search/talkbase/, fetching only the files the words typed need: one shard of the word index per
  * word, then the files that hold the texts of the sections it shows.
  *
- * Everything of material's this relies on is here; tested with mkdocs-material 9.8.2 (search.py turns this
- * file off with any other version):
+ * Everything of material's this relies on is here; tested with mkdocs-material 9.8.2 (mkdocs_internals.py
+ * checks the version, lists this file's reliance among its USES, and turns this file off with any other):
  *   - the JSON in <script id="__config">, whose "search" is the URL of the search worker;
  *   - the worker's messages: {type: 0 SETUP, data} -> {type: 1 READY}; {type: 2 QUERY, data: the query}
  *     -> {type: 3 RESULT, data: {items}}, items a list of pages, each a list of
