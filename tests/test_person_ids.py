@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from talkbase.project import parse_episode
+from conftest import early_project
+from talkbase import index
+from talkbase.project import Layout, load_project, parse_episode
 from talkbase.schema import PERSON_ID, PERSON_KEYED, PERSON_KEYS, json_schemas
 
 
@@ -36,3 +38,43 @@ def test_every_place_in_the_list_is_walked():
     got = parse_episode("talks/007.yaml", text)
     assert {pid for _, pid in got.people} == {"h1", "e1", "s1", "c1", "r1", "n1", "b1"}
     assert ("roles", "r1") in {loc for loc, _ in got.people}
+
+
+SAMPLE = """\
+number: 7
+title: 人都在哪
+date: 2023-07-22
+crew:
+  hosts: [xianyu]
+  editors: [suc16]
+  section_owners: [chuqi]
+  contributors: [openllm-members]
+roles:
+  hope: 讲者
+news:
+  contributors: [hope]
+  items:
+    - title: 一条新闻
+      by: sw
+free_talk:
+  online:
+    - question: 一个问题
+      by: yuhan
+      answers:
+        - text: 一个回答
+          by: qingwang
+"""
+
+
+def test_every_place_in_the_list_is_credited_on_the_person_pages(tmp_path):
+    """A new PersonId field is checked by the loader through the list; this fails until the person pages
+    (index.py) credit it too, and until SAMPLE holds it."""
+    project_dir = early_project(tmp_path / "project")
+    (project_dir / "talks" / "007.yaml").write_text(SAMPLE, encoding="utf-8")
+    project = load_project(Layout.at(project_dir))
+    walked = parse_episode("talks/007.yaml", SAMPLE).people
+    assert {key for loc, _ in walked for key in loc if isinstance(key, str)} >= PERSON_KEYS | PERSON_KEYED
+    people = index.build(project).people
+    credited = {pid for pid, person in people.items()
+                if any(ref.source.display == "talks/007.yaml" for ref in person.refs)}
+    assert {pid for loc, pid in walked if loc[0] not in PERSON_KEYED} == credited

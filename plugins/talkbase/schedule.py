@@ -41,14 +41,24 @@ class Schedule:
         hour, minute = map(int, (episode.time or self.slot_for(episode.date).time).split(":"))
         return dt.datetime.combine(episode.date, dt.time(hour, minute), self.tz)
 
+    def sessions(self, after: dt.datetime, count: int) -> list[dt.datetime]:
+        """The next `count` regular sessions after `after`, each at the slot in force on its day (a slot that
+        begins on the way moves the sessions from then on)."""
+        after = after.astimezone(self.tz)
+        out: list[dt.datetime] = []
+        day = after.date()
+        while len(out) < count:  # a slot meets once a week: at most a week of days per session
+            slot = self.slot_for(day)
+            if WEEKDAYS[day.weekday()] == slot.weekday:
+                hour, minute = map(int, slot.time.split(":"))
+                start = dt.datetime.combine(day, dt.time(hour, minute), self.tz)
+                if start > after:
+                    out.append(start)
+            day += dt.timedelta(days=1)
+        return out
+
     def next_session(self, now: dt.datetime, episodes: Iterable[Episode] = ()) -> dt.datetime:
         """The next regular session after `now`, or an earlier one of `episodes` dated in the future."""
-        now = now.astimezone(self.tz)
-        slot = self.slot_for(now.date())
-        hour, minute = map(int, slot.time.split(":"))
-        day = now.date() + dt.timedelta(days=(WEEKDAYS.index(slot.weekday) - now.weekday()) % 7)
-        candidate = dt.datetime.combine(day, dt.time(hour, minute), self.tz)
-        if candidate <= now:
-            candidate += dt.timedelta(days=7)
+        regular = self.sessions(now, 1)[0]
         planned = [s for e in episodes if (s := self.start_of(e)) and s > now]
-        return min([candidate, *planned])
+        return min([regular, *planned])
