@@ -21,7 +21,7 @@ BIN = Path(sys.executable).parent  # the talkbase and mkdocs commands of this in
 
 
 def env(cache: Path | str = "off", path: Sequence[Path] = ()) -> dict[str, str]:
-    """talkbase's cache on disk (cache.py) is off unless a run names its folder: cold figures stay cold.
+    """talkbase's cache on disk (speed/cache.py) is off unless a run names its folder: cold figures stay cold.
     Python keeps compiled modules as it does on a user's machine, even where the shell turned that off.
     `path` goes first on PYTHONPATH: which talkbase and which benchmarks package a process imports."""
     base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 __all__ = ["EARLY", "FIXTURES", "ROOT", "SEED", "build", "early_project", "make_project", "tracked"]
 SEED = FIXTURES / "seeds" / "openllm-talk-003.txt"  # a copy: tests read nothing outside the repository
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
-# talkbase's cache on disk (cache.py) goes to a folder of this test session, never the user's ~/.cache
+# talkbase's cache on disk (speed/cache.py) goes to a folder of this test session, never the user's ~/.cache
 os.environ["TALKBASE_CACHE"] = tempfile.mkdtemp(prefix="talkbase-test-cache-")
 
 

@@ -141,6 +141,21 @@ def test_new_usage_errors_exit_2_and_write_nothing(project, args, message):
     assert talks_files(project) == before
 
 
+def test_new_gives_its_template_what_every_template_gets_and_names_a_broken_one(project):
+    template = project / "templates" / "new-episode.yaml.j2"
+    original = template.read_text(encoding="utf-8")
+    template.write_text("# {{ labels.special }} {{ series.name | inline }}\n" + original, encoding="utf-8")
+    result = invoke(project, "new")
+    assert result.exit_code == 0, result.output
+    assert (project / "talks/004.yaml").read_text(encoding="utf-8").startswith("# 番外 OpenLLM Talk\n")
+
+    template.write_text(original.replace("{{ heading }}", "{{ heading.nothing_here }}", 1), encoding="utf-8")
+    result = talkbase(project, "new")
+    assert result.returncode == 1 and "Traceback" not in result.stderr + result.stdout
+    assert "templates/new-episode.yaml.j2:2:1: template error while rendering 005.yaml" in result.stdout
+    assert "nothing was written" in result.stderr and not (project / "talks/005.yaml").exists()
+
+
 def test_new_refuses_while_the_project_has_problems(project):
     (project / "talks/003.yaml").write_text("number: 3\ndate: 2023-07-08\nsumary: []\n", encoding="utf-8")
     result = invoke(project, "new")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jinja2
 import lxml.html
+import pytest
 from material.plugins.search.plugin import SearchIndex, SearchPlugin
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.structure.files import File, Files
@@ -24,6 +25,7 @@ from talkbase import mkdocs_internals as internals
 from talkbase.speed import forked
 
 PACKAGE = Path(talkbase.__file__).parent
+INSTALLED = internals.installed  # the real look-up, which a test's stand-in falls back to
 
 PINNED = {  # a change here is a change of what talkbase depends on: check it against both projects' sources
     "mkdocs.structure.pages.Page.render",
@@ -50,7 +52,9 @@ def test_the_list_of_private_parts_is_pinned():
 
 
 def test_each_private_part_is_there_in_the_tested_versions():
-    assert internals.unsupported() is None  # what the project installs is what was tested
+    assert {internals.owner(use) for use in internals.USES} == set(internals.TESTED)
+    for project in internals.TESTED:  # what the project installs is what was tested
+        assert internals.unsupported(project) is None
     for use in internals.USES:
         if not use.startswith(("mkdocs.", "material.")):
             continue
@@ -93,18 +97,9 @@ def _articles(site: Path) -> dict[str, str]:
     return out
 
 
-def test_outside_the_tested_versions_the_pages_are_built_without_them(tmp_path, monkeypatch):
-    asked: list[object] = []
-    ask = internals.ask_before_render
-    monkeypatch.setattr(internals, "ask_before_render", lambda page, render: asked.append(page) or ask(page, render))
-    monkeypatch.setattr(forked, "MIN_JOBS", 1)  # a helper even for this small site, where it may run
-    monkeypatch.setattr(forked, "alone", lambda: True)  # threads earlier tests left behind do not matter here
-    tested = build(early_project(tmp_path / "tested"))
-    assert asked  # the shortcuts were taken
-
-    asked.clear()
-    real = internals.installed
-    monkeypatch.setattr(internals, "installed", lambda name: "9.9.0" if name == "mkdocs-material" else real(name))
+def _build_as_if(project: Path, monkeypatch, versions: dict[str, str]) -> tuple[Path, list[str]]:
+    """A strict build of `project` with `versions` reported as installed; the site and the messages logged."""
+    monkeypatch.setattr(internals, "installed", lambda name: versions.get(name) or INSTALLED(name))
     messages: list[str] = []
     handler = logging.Handler(logging.INFO)
     handler.emit = lambda record: messages.append(record.getMessage())  # type: ignore[method-assign]
@@ -113,13 +108,44 @@ def test_outside_the_tested_versions_the_pages_are_built_without_them(tmp_path, 
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        other = build(early_project(tmp_path / "other"))
+        return build(project), messages
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
-    said = [m for m in messages if "9.9.0" in m]
-    assert len(said) == 1 and "tested with 9.8.2" in said[0], said  # one line says why
+
+
+@pytest.fixture
+def asked(monkeypatch) -> list[object]:
+    """The pages MkDocs asked a helper for, with a helper even for a small site (where it may run)."""
+    pages: list[object] = []
+    ask = internals.ask_before_render
+    monkeypatch.setattr(internals, "ask_before_render", lambda page, render: pages.append(page) or ask(page, render))
+    monkeypatch.setattr(forked, "MIN_JOBS", 1)
+    monkeypatch.setattr(forked, "alone", lambda: True)  # threads earlier tests left behind do not matter here
+    return pages
+
+
+def test_outside_the_tested_versions_the_pages_are_built_without_them(tmp_path, monkeypatch, asked):
+    tested, said = _build_as_if(early_project(tmp_path / "tested"), monkeypatch, {})
+    assert asked and not [m for m in said if "tested with" in m]  # every shortcut taken, nothing said
+    assert (tested / "search" / "talkbase" / "index.json").is_file()
+
+    asked.clear()
+    other, said = _build_as_if(early_project(tmp_path / "mkdocs"), monkeypatch, {"mkdocs": "1.6.2"})
+    assert [m for m in said if "1.6.2" in m] == [
+        "talkbase: mkdocs 1.6.2 is installed, talkbase's shortcuts were tested with 1.6.1: every page is "
+        "converted in one process, the theme's templates are compiled each build, and `talkbase serve` may "
+        "rebuild twice after an edit"]
     assert asked == []  # MkDocs converted every page itself
-    assert not (other / "search" / "talkbase").exists() and (tested / "search" / "talkbase" / "index.json").is_file()
-    assert len(json.loads((other / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]) > 50
+    assert (other / "search" / "talkbase" / "index.json").is_file()  # material's parts are still used
     assert _articles(other) == _articles(tested) and len(_articles(tested)) > 20
+
+    asked.clear()
+    other, said = _build_as_if(early_project(tmp_path / "material"), monkeypatch, {"mkdocs-material": "9.9.0"})
+    assert [m for m in said if "9.9.0" in m] == [
+        "talkbase: mkdocs-material 9.9.0 is installed, talkbase's shortcuts were tested with 9.8.2: "
+        "using material's own search"]
+    assert asked  # MkDocs' parts are still used
+    assert not (other / "search" / "talkbase").exists()
+    assert len(json.loads((other / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]) > 50
+    assert _articles(other) == _articles(tested)

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
 
@@ -120,6 +124,31 @@ def test_another_material_version_falls_back_to_materials_own_search(monkeypatch
     monkeypatch.setattr(internals, "installed", lambda name: "9.9.0" if name == "mkdocs-material" else tested(name))
     assert "9.9.0" in search.unusable(config) and internals.TESTED["mkdocs-material"] in search.unusable(config)
     assert search.unusable(SimpleNamespace(plugins={})) is not None
+
+def _indexed_pages(site) -> set[str]:
+    """The pages the talkbase index holds sections of."""
+    bundle = site / "search" / "talkbase"
+    manifest = json.loads((bundle / "index.json").read_text(encoding="utf-8"))
+    return {record[0].split("#")[0] for n in range(manifest["records"] // manifest["chunk"] + 1)
+            if (bundle / f"r{n}.bin").is_file()
+            for record in json.loads(gzip.decompress((bundle / f"r{n}.bin").read_bytes()))}
+
+
+def test_a_dirty_build_in_a_new_process_renders_and_indexes_every_page(project):
+    """`mkdocs build --dirty` skips pages whose output is up to date; a new process has no search sections
+    of those, so talkbase has every output built again, and the index stays whole."""
+    env = {**os.environ, "TALKBASE_CACHE": "off"}
+    command = [str(Path(sys.executable).with_name("mkdocs")), "build", "--dirty"]
+    first = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr[-3000:]
+    whole = _indexed_pages(project / "site")
+    page = project / "site" / "talks" / "001" / "index.html"
+    before = page.stat().st_mtime_ns
+    again = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert page.stat().st_mtime_ns != before  # built again, though nothing changed
+    assert _indexed_pages(project / "site") == whole and len(whole) > 20
+
 
 def test_the_site_holds_the_index_in_small_files_and_an_empty_material_index(site):
     bundle = site / search.BUNDLE

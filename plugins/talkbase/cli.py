@@ -265,7 +265,7 @@ def new(ctx: click.Context, date_: dt.datetime | None, special: str | None, spec
     """
     if special_id and not special:
         raise click.UsageError("--id names a special episode; give its title with --special")
-    from talkbase.render import load_labels, template_env  # Jinja: only the commands that render
+    from talkbase.render import load_labels, render_template, template_env  # Jinja: only the commands that render
 
     layout = _layout(ctx)
     project = _load(layout, "then run talkbase new again")
@@ -283,17 +283,17 @@ def new(ctx: click.Context, date_: dt.datetime | None, special: str | None, spec
         number, slug = (max(numbers) + 1 if numbers else 1), None
         name, heading = f"{number:03d}.yaml", f"{number:03d}"
     path = layout.talks / name
-    text = template_env(layout.templates).get_template("new-episode.yaml.j2").render(
-        series=project.series, number=number, special=slug, title=json.dumps(special, ensure_ascii=False),
-        date=day and day.isoformat(),
-        heading=heading, time=schedule.slot_for(day or now.date()).time, ordinal=ordinal,
-        after=project.sources[-1].episode.slug if project.sources else "",
-        schema=Path(os.path.relpath(layout.root / "schema" / "episode.schema.json", layout.talks)).as_posix())
-    try:  # templates/ belongs to the project, so check that what it gave is a valid episode
+    facts = dict(number=number, special=slug, title=json.dumps(special, ensure_ascii=False),
+                 date=day and day.isoformat(), heading=heading, time=schedule.slot_for(day or now.date()).time,
+                 ordinal=ordinal, after=project.sources[-1].episode.slug if project.sources else "",
+                 schema=Path(os.path.relpath(layout.root / "schema" / "episode.schema.json", layout.talks)).as_posix())
+    template = "new-episode.yaml.j2"
+    try:  # templates/ belongs to the project, so check that it renders and that what it gave is a valid episode
+        text = render_template(template_env(layout.templates, project.series), layout, template, facts, name)
         validate_document(parse_yaml(text, layout.rel(path)), layout.rel(path), Episode)
     except ProblemsFound as err:
         _report(err.problems)
-        _fail("talkbase new: templates/new-episode.yaml.j2 gave an invalid episode; nothing was written")
+        _fail(f"talkbase new: {layout.rel(layout.templates / template)} gave no valid episode; nothing was written")
     layout.talks.mkdir(parents=True, exist_ok=True)
     try:
         with open(path, "x", encoding="utf-8") as handle:

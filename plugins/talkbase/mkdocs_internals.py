@@ -1,10 +1,12 @@
 """Every private part of MkDocs and mkdocs-material that talkbase uses, in one place, behind one version check.
 
-Each use saves time or work and leaves the site as it would be without it. All were tested with the versions
-in `TESTED`; with any other version installed, `unsupported()` says why, the plugin logs that once per build,
-and talkbase does without them: MkDocs converts every page itself, material's own search indexes the site,
-`talkbase serve` keeps MkDocs' own watch of docs/ (an edit may rebuild twice), the theme's templates are
-compiled on each build. The site is right either way; only slower. `USES` lists them (pinned by a test).
+Each use saves time or work and leaves the site as it would be without it. `USES` lists them (pinned by a
+test), each under the project it belongs to; they were tested with the versions in `TESTED`. With another
+version of a project installed, `unsupported(project)` says why, the plugin logs that once per build, and
+talkbase does without that project's parts. Without MkDocs' parts, MkDocs converts every page itself,
+`talkbase serve` keeps MkDocs' own watch of docs/ (an edit may rebuild twice) and the theme's templates are
+compiled on each build; without material's, material's own search indexes the site. The site is right
+either way, only slower.
 """
 
 from __future__ import annotations
@@ -41,12 +43,16 @@ def installed(name: str) -> str | None:
         return None
 
 
-def unsupported() -> str | None:
-    """Why talkbase leaves every private part alone in this environment, or None when it may use them."""
-    for name, tested in TESTED.items():
-        found = installed(name)
-        if found != tested:
-            return f"{name} {found or '(not installed)'} is installed, talkbase's shortcuts were tested with {tested}"
+def owner(use: str) -> str:
+    """The project (distribution) a use in `USES` belongs to."""
+    return "mkdocs-material" if use.startswith("material") else "mkdocs"
+
+
+def unsupported(project: str) -> str | None:
+    """Why talkbase leaves `project`'s private parts alone in this environment, or None when it may use them."""
+    tested, found = TESTED[project], installed(project)
+    if found != tested:
+        return f"{project} {found or '(not installed)'} is installed, talkbase's shortcuts were tested with {tested}"
     return None
 
 

@@ -56,11 +56,11 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
         """Default priority: generate the pages. Any time before MkDocs reads docs/ (after on_config) would do."""
         if "talkbase.rawtext" not in config.markdown_extensions:  # contributors' `<` shown as typed (rawtext.py)
             config.markdown_extensions.append("talkbase.rawtext")
-        why = internals.unsupported()
+        why = internals.unsupported("mkdocs")
         self.shortcuts = why is None
         if why is not None:
-            log.info(f"{why}: every page is converted in one process, material's search indexes the site, "
-                     f"and the theme's templates are compiled each build")
+            log.info(f"{why}: every page is converted in one process, the theme's templates are compiled each "
+                     f"build, and `talkbase serve` may rebuild twice after an edit")
         layout = self.layout(config)
         settings = digest(Path(config.config_file_path).read_bytes()) if config.config_file_path else None
         self.everything = self.dirty and self.settings is not None and settings != self.settings
@@ -83,26 +83,27 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
         return config
 
     def on_files(self, files, config):
-        """Default priority: choose the search, and in a dirty build that must render every page, mark them all
-        as changed. Any time after material's search plugin read its config (on_config) would do."""
+        """Default priority: choose the search. Any time after material's search plugin read its config
+        (on_config) would do."""
         why = search.unusable(config)
-        if why is not None and search.material_search(config) is not None and self.shortcuts:  # else said already
+        if why is not None and search.material_search(config) is not None:
             log.info(f"{why}: using material's own search")
         self.searching = why is None
         if self.searching:
             internals.index_no_page(search.material_search(config))
-        # a dirty build in a fresh process has no search records of the pages it would skip: it renders them all
-        if self.everything or self.dirty and self.searching and not self.records:
-            if self.everything:  # navigation, theme or extensions may show on every page, not only on changed ones
-                log.info("mkdocs.yml changed: rebuilding every page")
-            _outdate(files)
         self.total = len(files.documentation_pages())
         self.done = 0
         return files
 
     @event_priority(-100)
     def on_nav(self, nav, config, files):
-        """Last (-100): right before MkDocs converts the pages, with every plugin's changes to the files made."""
+        """Last (-100): right before MkDocs converts the pages, with every plugin's changes to the files made.
+        A dirty build that must render every page has their outputs removed first."""
+        # a dirty build in a fresh process has no search records of the pages it would skip: it renders them all
+        if self.everything or self.dirty and self.searching and not self.records:
+            if self.everything:  # navigation, theme or extensions may show on every page, not only on changed ones
+                log.info("mkdocs.yml changed: rebuilding every page")
+            _outdate(files, config.site_dir)
         pages = self._pages(files)
         if self.shortcuts and self.config.parallel and forked.worthwhile(len(pages)):
             if (other := conversion.unknown(config)) is None:
@@ -203,11 +204,20 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
         return self.report.holds_what_was_written(rel, data)
 
 
-def _outdate(files) -> None:
-    """Make a dirty build rebuild every file: MkDocs skips a file whose output is newer than its source
-    (`File.is_modified`), so each output is dated back to 1970. Outputs only: the sources stay as they are."""
+def _outdate(files, site_dir: str) -> None:
+    """Make a dirty build build every file again: it skips only a file whose output is up to date, so each
+    output is removed. Only files inside the site folder, never a source (a symbolic link goes, not what it
+    points at); one that cannot be removed fails the build, which could not have written it either."""
+    site = Path(site_dir).resolve()
     for file in files:
+        output = Path(file.abs_dest_path)
+        if not output.parent.resolve().is_relative_to(site):
+            continue
+        if file.abs_src_path and output.resolve() == Path(file.abs_src_path).resolve():
+            continue
         try:
-            os.utime(file.abs_dest_path, (0, 0))
-        except OSError:  # no output yet: MkDocs builds it anyway
+            output.unlink()
+        except FileNotFoundError:  # not built yet: MkDocs builds it anyway
             pass
+        except OSError as err:
+            raise PluginError(f"talkbase cannot rebuild {output}: {err.strerror or err}") from None

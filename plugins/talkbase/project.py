@@ -278,10 +278,12 @@ def parse_episode(display: str, text: str) -> EpisodeRead | Parsed:
     return Parsed(episode, doc.data, people)
 
 
-def valid_read(path: Path, display: str, text: str, stamp: tuple | None, parsed: Parsed) -> EpisodeRead:
-    """A valid episode, however it was parsed; its document keeps the text, not the data the episode holds."""
+def valid_read(path: Path, display: str, text: str, stamp: tuple | None, parsed: Parsed,
+               key: str | None = None) -> EpisodeRead:
+    """A valid episode, however it was parsed (`key`: the text's digest, when known already); its document
+    keeps the text, not the data the episode holds."""
     doc = Document(text)
-    return EpisodeRead(display, doc, Source(parsed.episode, path, display, doc, stamp, digest(text)),
+    return EpisodeRead(display, doc, Source(parsed.episode, path, display, doc, stamp, key or digest(text)),
                        people=parsed.people)
 
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 from urllib.parse import quote
 
 import jinja2
@@ -29,7 +29,7 @@ from talkbase.outline import SECTION_IDS
 from talkbase.mathml import in_markdown
 from talkbase.rawtext import shield
 from talkbase.load import Problem, ProblemsFound
-from talkbase.project import Project, Source
+from talkbase.project import Layout, Project, Source
 from talkbase.schedule import WEEKDAYS, Schedule
 from talkbase.schema import Episode, LinkRef, Series, format_offset
 
@@ -187,11 +187,14 @@ def video_start(episode: Episode) -> int:
     return 0 if video is None else video.start or (bilibili_start(video.url) if video.url else 0)
 
 
-def template_env(folder: Path, bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
+def template_env(folder: Path, series: Series, bytecode_cache: jinja2.BytecodeCache | None = None,
+                 text: Callable[[Callable[[str | None], str]], Callable[..., str]] | None = None) -> jinja2.Environment:
     """The project's templates (templates/) as Jinja reads them: undefined names are errors, nothing is escaped
     (the output is Markdown; the texts are escaped where they land), and `{#id}` stays Markdown's heading-anchor
-    syntax, so Jinja comments are written {## ... ##}."""
-    return jinja2.Environment(
+    syntax, so Jinja comments are written {## ... ##}. Every template, `talkbase new`'s too, gets the same names
+    and filters; `text` makes the text filters (md, inline, label) from their functions (Renderer: with links
+    to files pointed at their copies)."""
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -203,6 +206,32 @@ def template_env(folder: Path, bytecode_cache: jinja2.BytecodeCache | None = Non
         bytecode_cache=bytecode_cache,
         auto_reload=False,  # an environment lives for one render; checking every template's time cost 2 stats a page
     )
+    make = text or _plain_text
+    env.filters.update(md=make(markdown), inline=make(inline), label=make(link_label), meta=front_matter,
+                       offset=format_offset, fence=fence)
+    env.globals.update(labels=Record(load_labels(series.language)), series=series, section_ids=SECTION_IDS)
+    return env
+
+
+def _plain_text(markdown: Callable[[str | None], str]) -> Callable[..., str]:
+    """A text filter as it is: a context filter, as the Renderer's are (see `Renderer._linking`)."""
+    return jinja2.pass_context(lambda context, text: markdown(text))
+
+
+def render_template(env: jinja2.Environment, layout: Layout, template: str, context: dict[str, Any],
+                    what: str) -> str:
+    """`template` rendered with `context`; a broken template becomes a Problem naming its file and line, and
+    `what` was being rendered."""
+    try:
+        return env.get_template(template).render(context)
+    except jinja2.TemplateSyntaxError as err:
+        where = layout.rel(Path(err.filename)) if err.filename else layout.rel(layout.templates / template)
+        raise ProblemsFound([Problem(where, err.lineno, 1, f"template error: {err.message}")]) from None
+    except jinja2.TemplateError as err:
+        line = next((tb.tb_lineno for tb in _frames(err.__traceback__)
+                     if tb.tb_frame.f_code.co_filename.endswith(".j2")), 1)
+        raise ProblemsFound([Problem(layout.rel(layout.templates / template), line, 1,
+                                     f"template error while rendering {what}: {err}")]) from None
 
 
 @dataclass
@@ -219,21 +248,18 @@ class Renderer:
     def __init__(self, project: Project, options: SiteOptions, demos: dict[str, RenderedDemo | None] | None = None,
                  changed: dict[str, dt.datetime] | None = None, bytecode_cache: jinja2.BytecodeCache | None = None):
         """`changed`: when each episode file last changed (history.py), by its path; `bytecode_cache`: where Jinja
-        keeps compiled templates between runs (`speed.compiled_templates`), or None to compile them each time."""
+        keeps compiled templates between runs (`speed.pages.compiled_templates`), or None to compile them each time."""
         self.project = project
         self.changed = changed or {}
         self.knowledge = index.build(project)
         self.demos = demos or {}
         self.series: Series = project.series
         self.options = options
-        self.labels = Record(load_labels(self.series.language))
         self.schedule = Schedule(self.series.schedule)
         self.tz = self.schedule.tz
-        self.env = template_env(project.layout.templates, bytecode_cache)
         self.files = assets.Files(project)  # the images and files the texts link; generate.py copies them into docs/
-        self.env.filters.update(md=self._linking(markdown), inline=self._linking(inline),
-                                label=self._linking(link_label), meta=front_matter, offset=format_offset, fence=fence)
-        self.env.globals.update(labels=self.labels, series=self.series, section_ids=SECTION_IDS)
+        self.env = template_env(project.layout.templates, self.series, bytecode_cache, self._linking)
+        self.labels = cast(Record, self.env.globals["labels"])
         self._cards: dict[int, dict[str, Any]] = {}
 
     def _linking(self, markdown: Callable[[str | None], str]) -> Callable[..., str]:
@@ -241,7 +267,7 @@ class Renderer:
         (the `href` of its context). Always a context filter: Jinja decides how to call a filter when it compiles a
         template, and compiled templates may be kept across projects, with files or without (`bytecode_cache`)."""
         if not self.files:
-            return jinja2.pass_context(lambda context, text: markdown(text))
+            return _plain_text(markdown)
         return jinja2.pass_context(lambda context, text: markdown(self.files.rewrite(text, context["href"])))
 
     # --- shared facts ------------------------------------------------------------------------
@@ -359,17 +385,8 @@ class Renderer:
         return person.name if person else pid
 
     def render(self, template: str, page: str, **extra: Any) -> str:
-        """Render one page; a broken template becomes a Problem naming the template file and line."""
-        try:
-            return self.env.get_template(template).render(self.context(page, **extra))
-        except jinja2.TemplateSyntaxError as err:
-            where = self.project.layout.rel(Path(err.filename)) if err.filename else template
-            raise ProblemsFound([Problem(where, err.lineno, 1, f"template error: {err.message}")]) from None
-        except jinja2.TemplateError as err:
-            line = next((tb.tb_lineno for tb in _frames(err.__traceback__)
-                         if tb.tb_frame.f_code.co_filename.endswith(".j2")), 1)
-            raise ProblemsFound([Problem(f"templates/{template}", line, 1,
-                                         f"template error while rendering {page}: {err}")]) from None
+        """Render one page with its template (`render_template`)."""
+        return render_template(self.env, self.project.layout, template, self.context(page, **extra), page)
 
     def episode_page(self, index: int) -> str:
         """The page of the episode at `index` in build order, with its neighbours and the latest before it."""
@@ -569,7 +586,7 @@ class Renderer:
         return jobs + self.episode_jobs() + self.knowledge_pages()
 
     def pages(self) -> dict[str, str]:
-        """Every generated Markdown page, keyed by its path under docs/ (`speed.render_pages` renders the same
+        """Every generated Markdown page, keyed by its path under docs/ (`speed.pages.render_pages` renders the same
         pages, remembering earlier work)."""
         return {job.path: job.make() for job in self.jobs()}
 

@@ -103,7 +103,7 @@ def unusable(config) -> str | None:
     """Why talkbase's search cannot stand in for material's here, or None when it can."""
     if material_search(config) is None:
         return "the site does not use material's search plugin"
-    return internals.unsupported()
+    return internals.unsupported("mkdocs-material")
 
 
 @dataclass

@@ -14,7 +14,8 @@ MEMOS = ("talkbase.speed.loading", "talkbase.speed.pages")  # the modules that r
 
 
 def reset() -> None:
-    """Forget every in-process memo: the next load reads every file, the next render renders every page."""
+    """Forget every in-process memo of the project's files and pages: the next load reads every file, the
+    next render renders every page. (The digest of talkbase's own code stays: it changes with the process.)"""
     for name in MEMOS:
         if (module := sys.modules.get(name)) is not None:  # one never imported remembers nothing
             module.forget()

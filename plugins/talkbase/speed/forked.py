@@ -3,8 +3,8 @@
 The helper takes jobs from the end of the list while this process works from the start; they meet
 in the middle, whichever is faster doing more, so it pays off even when this process has other
 work in between. Results come back through a pipe; what the helper logged while doing a job is
-logged again here when the result is used. Used for rendering pages (`render.py`) and for MkDocs'
-own slow passes (`parallel.py`).
+logged again here when the result is used. Used for parsing episodes (`loading.py`), rendering
+pages (`pages.py`) and MkDocs' conversion of pages (`conversion.py`).
 """
 
 from __future__ import annotations

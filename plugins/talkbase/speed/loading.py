@@ -80,7 +80,7 @@ def read_episodes(paths: list[Path], layout: Layout) -> list[EpisodeRead]:
         text, stamp = got
         display, key = layout.rel(path), digest(text)
         if (entry := store.entry(key)) is not None and (stored := _Kept.from_entry(entry)) is not None:
-            reads[path] = core.valid_read(path, display, text, stamp, stored)
+            reads[path] = core.valid_read(path, display, text, stamp, stored, key)
         else:
             todo.append((path, display, text, stamp, key))
     # Known before a helper forks, the code digest is the same in both processes: were talkbase's own files
@@ -92,7 +92,7 @@ def read_episodes(paths: list[Path], layout: Layout) -> list[EpisodeRead]:
         if isinstance(result, _Kept):
             if store.enabled:
                 store.write(key, result.entry)
-            result = core.valid_read(path, display, text, stamp, result)
+            result = core.valid_read(path, display, text, stamp, result, key)
         reads[path] = result
     for path, read in reads.items():
         _EPISODES.pop((path, layout.root), None)
