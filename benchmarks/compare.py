@@ -27,8 +27,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 if not __package__:  # run as a script: the repository root, so that `benchmarks` imports
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -113,12 +115,14 @@ def side(name: str, rev: str | None, episodes: int, tmp: Path) -> Side:
     return Side(name, rev or "working tree", commit, tree, project, talkbase)
 
 
-def build_once(s: Side, tmp: Path) -> None:
-    """One cold `talkbase build` of a fresh copy of the side's project (cache off), its figures recorded."""
+def build_once(s: Side, tmp: Path, **how: Any) -> None:
+    """One cold `talkbase build` of a fresh copy of the side's project (cache off), its figures recorded;
+    `how`: more of `timed`'s options (a core, environment variables)."""
     run = tmp / f"{s.name}-run"
     shutil.copytree(s.project, run)
     try:
-        res = checked(timed([str(BIN / "talkbase"), "build"], cwd=run, path=s.path), f"{s.name}: talkbase build")
+        res = checked(timed([str(BIN / "talkbase"), "build"], cwd=run, path=s.path, **how),
+                      f"{s.name}: talkbase build")
     finally:
         shutil.rmtree(run, ignore_errors=True)
     for key, value in (("wall_s", res["wall_s"]), ("cpu_s", res["cpu_s"]), ("peak_rss_mb", res["rss_mb"]),
@@ -126,9 +130,9 @@ def build_once(s: Side, tmp: Path) -> None:
         s.figures[key].append(round(value, FIGURES[key]))
 
 
-def generate_once(s: Side) -> None:
+def generate_once(s: Side, **how: Any) -> None:
     """The side's generator alone (load + validate + render) in a fresh process, cache off."""
-    gen = generator.run(s.project, SITE_URL, "off", s.path)
+    gen = generator.run(s.project, SITE_URL, "off", s.path, **how)
     s.figures["generator_s"].append(round(gen["load_validate_s"] + gen["render_s"], FIGURES["generator_s"]))
 
 
@@ -138,13 +142,41 @@ def summary(s: Side) -> dict:
             **{k: {"median": round(statistics.median(v), FIGURES[k]), "all": v} for k, v in s.figures.items()}}
 
 
-def compare(before_rev: str, after_rev: str | None, episodes: int, repeat: int) -> dict:
+def together(sides: list[Side], job: Callable[..., None], run: int, tmp: Path | None = None) -> None:
+    """`job` for both sides at once, each in one process on a core of its own (the cores swap from run to
+    run), so that whatever slows the machine slows both alike. One process each: no helpers."""
+    cores = sorted(os.sched_getaffinity(0))[:2]
+    if len(cores) < 2:
+        sys.exit("compare: --together needs two cores")
+    failed: list[BaseException] = []
+
+    def one(s: Side, core: int) -> None:
+        try:
+            job(*((s, tmp) if tmp is not None else (s,)), core=core, variables={"TALKBASE_PARALLEL": "off"})
+        except BaseException as err:  # raised again in the main thread
+            failed.append(err)
+
+    threads = [threading.Thread(target=one, args=pair) for pair in zip(sides, cores if run % 2 else cores[::-1])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failed:
+        raise failed[0]
+
+
+def compare(before_rev: str, after_rev: str | None, episodes: int, repeat: int, at_once: bool = False) -> dict:
     """Measure both sides in a temporary folder (removed at the end, also on error); the result line."""
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="talkbase-compare-") as tmp_name:
         tmp = Path(tmp_name)
         sides = [side("before", before_rev, episodes, tmp), side("after", after_rev, episodes, tmp)]
         for run in range(1, repeat + 1):
+            if at_once:
+                log(f"run {run}/{repeat}: both talkbase builds at once, then both generators")
+                together(sides, build_once, run, tmp)
+                together(sides, generate_once, run)
+                continue
             # before first in odd runs, after first in even ones: a build slows the process that follows it
             # (its files are still being written out), and neither side should always be the one that follows
             order = sides if run % 2 else sides[::-1]
@@ -158,7 +190,8 @@ def compare(before_rev: str, after_rev: str | None, episodes: int, repeat: int) 
                 f"{s.name} {s.figures['wall_s'][-1]} s (generator {s.figures['generator_s'][-1]} s)" for s in sides))
     before, after = (summary(s) for s in sides)
     ratios = {k: round(after[k]["median"] / before[k]["median"], 3) if before[k]["median"] else None for k in FIGURES}
-    return {"episodes": episodes, "repeat": repeat, "before": before, "after": after, "after_over_before": ratios,
+    return {"episodes": episodes, "repeat": repeat, "together": at_once, "before": before, "after": after,
+            "after_over_before": ratios,
             "paired": paired(*sides), "load_before": load_before, "load_after": os.getloadavg()}
 
 
@@ -181,8 +214,10 @@ def main() -> None:
     p.add_argument("--episodes", type=int, default=1000, help="synthetic episodes (default 1000)")
     p.add_argument("--repeat", type=int, default=4,
                    help="cold builds of each side, the first side alternating (default 4; keep it even)")
+    p.add_argument("--together", action="store_true",
+                   help="run both sides at once, each on a core of its own and in one process (no helpers)")
     args = p.parse_args()
-    result = compare(args.before, args.after, args.episodes, args.repeat)
+    result = compare(args.before, args.after, args.episodes, args.repeat, args.together)
     log("after/before: " + ", ".join(f"{k} {v}" for k, v in result["after_over_before"].items()))
     log("paired (geometric mean of each run's ratio): " + ", ".join(f"{k} {v}" for k, v in result["paired"].items()))
     print(json.dumps(result, ensure_ascii=False), flush=True)

@@ -61,10 +61,12 @@ def main(proj: Path, site_url: str) -> dict:
             "episode_md_kb": episodes / max(1, len(project.sources)) / 1024}
 
 
-def run(proj: Path, site_url: str, cache: Path | str = "off", path: Sequence[Path] = MODULE_PATH) -> dict:
+def run(proj: Path, site_url: str, cache: Path | str = "off", path: Sequence[Path] = MODULE_PATH,
+        **how: Any) -> dict:
     """The generator's figures for `proj` from a fresh process (its peak RSS added as rss_mb); `path` decides
-    which talkbase it imports (PYTHONPATH, first entry first)."""
-    res = checked(timed(module("generator", proj, site_url), cwd=proj, cache=cache, path=path), "generator run")
+    which talkbase it imports (PYTHONPATH, first entry first); `how`: more of `timed`'s options."""
+    res = checked(timed(module("generator", proj, site_url), cwd=proj, cache=cache, path=path, **how),
+                  "generator run")
     data = json.loads(res["output"].strip().splitlines()[-1])
     data["rss_mb"] = res["rss_mb"]
     return data

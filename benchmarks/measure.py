@@ -61,12 +61,15 @@ def tree_pss_mb(pid: int) -> float:
 
 
 def timed(cmd: list[str], cwd: Path, timeout: float = 1800, cache: Path | str = "off",
-          path: Sequence[Path] = ()) -> dict:
-    """Run cmd in a fresh process; wall seconds, peak RSS (MB) of its largest process, peak memory of the
-    whole process tree (sampled twice a second), exit status, output tail."""
+          path: Sequence[Path] = (), core: int | None = None, variables: dict[str, str] | None = None) -> dict:
+    """Run cmd in a fresh process (on CPU `core` alone if given, with more environment `variables`); wall
+    seconds, peak RSS (MB) of its largest process, peak memory of the whole process tree (sampled twice a
+    second), exit status, output tail."""
     out = tempfile.TemporaryFile()
+    pin = None if core is None else (lambda: os.sched_setaffinity(0, {core}))
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env(cache, path))
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                            env={**env(cache, path), **(variables or {})}, preexec_fn=pin)
     deadline, sampled, tree_peak = start + timeout, 0.0, 0.0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
