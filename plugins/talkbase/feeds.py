@@ -129,8 +129,9 @@ def calendar(r: Renderer, site_url: str) -> bytes:
     now = r.now()
     host = site_url.split("//", 1)[-1].split("/", 1)[0] or "talkbase"
     events: dict[str, tuple[dt.datetime, str, str, str]] = {}
+    line = r.schedule_line()
     for start in r.schedule.sessions(now, UPCOMING_WEEKS):
-        events[f"{start:%Y%m%d}"] = (start, r.series.name, r.schedule_line(), "")
+        events[f"{start:%Y%m%d}"] = (start, r.series.name, line, "")
     for src in r.project.sources:
         began = r.start_of(src.episode)
         if began and began > now:

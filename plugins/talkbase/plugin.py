@@ -85,12 +85,12 @@ class TalkbasePlugin(BasePlugin[TalkbaseConfig]):
     def on_files(self, files, config):
         """Default priority: choose the search. Any time after material's search plugin read its config
         (on_config) would do."""
-        why = search.unusable(config)
-        if why is not None and search.material_search(config) is not None:
+        material, why = search.material_search(config), search.unusable(config)
+        if why is not None and material is not None:
             log.info(f"{why}: using material's own search")
         self.searching = why is None
         if self.searching:
-            internals.index_no_page(search.material_search(config))
+            internals.index_no_page(material)
         self.total = len(files.documentation_pages())
         self.done = 0
         return files
